@@ -1,0 +1,244 @@
+// Package sqlstore implements cashier.Store on SQLite (modernc.org/sqlite, the
+// embedded default) and PostgreSQL (pgx), with one set of SQL where the dialects
+// agree and embedded goose migrations for each.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"cashier"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialect names the SQL database behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is a cashier.Store on a SQL database.
+type DB struct {
+	db      *sql.DB
+	dialect Dialect
+	dsn     string
+}
+
+var _ cashier.Store = (*DB)(nil)
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens the database named by dsn: a postgres:// URL, or else the path of
+// a SQLite file (created if missing). It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	d := &DB{dsn: dsn}
+	var err error
+	if IsPostgres(dsn) {
+		d.dialect = Postgres
+		d.db, err = sql.Open("pgx", dsn)
+		if err == nil {
+			d.db.SetMaxOpenConns(20)
+			d.db.SetMaxIdleConns(20)
+		}
+	} else {
+		d.dialect = SQLite
+		d.db, err = sql.Open("sqlite", sqliteDSN(dsn))
+		if err == nil {
+			// WAL lets readers run beside the one writer; the write lock is taken
+			// at BEGIN (_txlock=immediate) so that two transactions never deadlock
+			// upgrading a read lock, and waits are bounded by busy_timeout.
+			d.db.SetMaxOpenConns(8)
+			d.db.SetMaxIdleConns(8)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", d.dialect, err)
+	}
+	if err := d.db.PingContext(ctx); err != nil {
+		d.db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", d.dialect, redact(err, dsn))
+	}
+	return d, nil
+}
+
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// redact keeps a password in a DSN out of error messages.
+func redact(err error, dsn string) error {
+	u, perr := url.Parse(dsn)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	if p, ok := u.User.Password(); ok && p != "" {
+		return errors.New(strings.ReplaceAll(err.Error(), p, "xxxxx"))
+	}
+	return err
+}
+
+// Dialect says which database this is.
+func (d *DB) Dialect() Dialect { return d.dialect }
+
+// SQL returns the underlying *sql.DB.
+func (d *DB) SQL() *sql.DB { return d.db }
+
+// Migrate applies the embedded migrations that have not been applied yet.
+func (d *DB) Migrate(ctx context.Context) error {
+	dir, gd := "migrations/sqlite", goose.DialectSQLite3
+	if d.dialect == Postgres {
+		dir, gd = "migrations/postgres", goose.DialectPostgres
+	}
+	fsys, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	p, err := goose.NewProvider(gd, d.db, fsys)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping %s: %w", d.dialect, err)
+	}
+	return nil
+}
+
+// View runs fn outside an explicit transaction: reads only.
+func (d *DB) View(ctx context.Context, fn func(cashier.Tx) error) error {
+	return fn(&tx{q: d.db, dialect: d.dialect})
+}
+
+// Update runs fn in one read-write transaction.
+func (d *DB) Update(ctx context.Context, fn func(cashier.Tx) error) (err error) {
+	sqltx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			sqltx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			sqltx.Rollback()
+		}
+	}()
+	if err = fn(&tx{q: sqltx, dialect: d.dialect}); err != nil {
+		return err
+	}
+	if err = sqltx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+type tx struct {
+	q       querier
+	dialect Dialect
+}
+
+// rebind turns the ? placeholders every query is written with into $n for PostgreSQL.
+func (t *tx) rebind(query string) string {
+	if t.dialect != Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	inString := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			inString = !inString
+			b.WriteByte(c)
+		case c == '?' && !inString:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.q.ExecContext(ctx, t.rebind(query), args...)
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.q.QueryContext(ctx, t.rebind(query), args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.q.QueryRowContext(ctx, t.rebind(query), args...)
+}
+
+// insert runs an INSERT … RETURNING id and returns the id.
+func (t *tx) insert(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	err := t.queryRow(ctx, query+" RETURNING id", args...).Scan(&id)
+	return id, err
+}
+
+// changed runs a guarded UPDATE and reports whether it changed a row.
+func (t *tx) changed(ctx context.Context, query string, args ...any) (bool, error) {
+	res, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+func notFound(err error, what string, id any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return cashier.Errorf(cashier.ENOTFOUND, "%s %v not found", what, id)
+	}
+	return fmt.Errorf("load %s %v: %w", what, id, err)
+}

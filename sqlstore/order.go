@@ -1,0 +1,158 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"cashier"
+)
+
+const orderColumns = `id, user_id, kind, status, source, subject, amount, discount, payable,
+	paid_amount, refunded_amount, coupon_id, cost_order_id, cost_credit, cost_claimed_by, remarks,
+	created_at, expires_at, paid_at, closed_at`
+
+func scanOrder(s interface{ Scan(...any) error }) (cashier.Order, error) {
+	var o cashier.Order
+	var paid, closed sql.NullTime
+	err := s.Scan(&o.ID, &o.UserID, &o.Kind, &o.Status, &o.Source, &o.Subject, &o.Amount, &o.Discount, &o.Payable,
+		&o.PaidAmount, &o.Refunded, &o.CouponID, &o.CostOrderID, &o.CostCredit, &o.CostClaimedBy, &o.Remarks,
+		&o.CreatedAt, &o.ExpiresAt, &paid, &closed)
+	o.CreatedAt, o.ExpiresAt = o.CreatedAt.UTC(), o.ExpiresAt.UTC()
+	o.PaidAt, o.ClosedAt = fromNull(paid), fromNull(closed)
+	return o, err
+}
+
+func (t *tx) InsertOrder(ctx context.Context, o *cashier.Order) error {
+	id, err := t.insert(ctx, `INSERT INTO orders (user_id, kind, status, source, subject, amount, discount, payable,
+		paid_amount, refunded_amount, coupon_id, cost_order_id, cost_credit, remarks, created_at, expires_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.UserID, o.Kind, o.Status, o.Source, o.Subject, o.Amount, o.Discount, o.Payable,
+		o.PaidAmount, o.Refunded, o.CouponID, o.CostOrderID, o.CostCredit, o.Remarks,
+		dbTime(o.CreatedAt), dbTime(o.ExpiresAt), dbTime(o.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	o.ID = id
+	for i := range o.Items {
+		li := &o.Items[i]
+		li.OrderID = id
+		li.ID, err = t.insert(ctx, `INSERT INTO order_items (order_id, package_id, name, unit_price, count)
+			VALUES (?, ?, ?, ?, ?)`, li.OrderID, li.PackageID, li.Name, li.UnitPrice, li.Count)
+		if err != nil {
+			return fmt.Errorf("insert order item: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) Order(ctx context.Context, id int64) (*cashier.Order, error) {
+	o, err := scanOrder(t.queryRow(ctx, "SELECT "+orderColumns+" FROM orders WHERE id = ?", id))
+	if err != nil {
+		return nil, notFound(err, "order", id)
+	}
+	if o.Items, err = t.items(ctx, id); err != nil {
+		return nil, err
+	}
+	if o.Payments, err = t.PaymentsByOrder(ctx, id); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+func (t *tx) items(ctx context.Context, orderID int64) ([]cashier.LineItem, error) {
+	rows, err := t.query(ctx, `SELECT id, order_id, package_id, name, unit_price, count
+		FROM order_items WHERE order_id = ? ORDER BY id`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("list order items: %w", err)
+	}
+	defer rows.Close()
+	var list []cashier.LineItem
+	for rows.Next() {
+		var li cashier.LineItem
+		if err := rows.Scan(&li.ID, &li.OrderID, &li.PackageID, &li.Name, &li.UnitPrice, &li.Count); err != nil {
+			return nil, fmt.Errorf("scan order item: %w", err)
+		}
+		list = append(list, li)
+	}
+	return list, rows.Err()
+}
+
+func (t *tx) OrdersByUser(ctx context.Context, userID string, f cashier.OrderFilter) ([]cashier.Order, error) {
+	q := "SELECT " + orderColumns + " FROM orders WHERE user_id = ?"
+	args := []any{userID}
+	if f.Status != "" {
+		q += " AND status = ?"
+		args = append(args, f.Status)
+	}
+	if f.BeforeID > 0 {
+		q += " AND id < ?"
+		args = append(args, f.BeforeID)
+	}
+	if f.Limit <= 0 || f.Limit > 100 {
+		f.Limit = 20
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, f.Limit)
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	defer rows.Close()
+	var list []cashier.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan order: %w", err)
+		}
+		list = append(list, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	for i := range list {
+		if list[i].Items, err = t.items(ctx, list[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
+}
+
+func (t *tx) TransitionOrder(ctx context.Context, id int64, from cashier.OrderStatus, ch cashier.OrderChange) (bool, error) {
+	if !cashier.CanTransitionOrder(from, ch.Status) {
+		return false, fmt.Errorf("order %d: no transition %s→%s", id, from, ch.Status)
+	}
+	var ok bool
+	var err error
+	switch ch.Status {
+	case cashier.OrderPaid:
+		ok, err = t.changed(ctx, `UPDATE orders SET status = ?, paid_at = ?, paid_amount = ?, updated_at = ?
+			WHERE id = ? AND status = ?`, ch.Status, dbTime(ch.At), ch.PaidAmount, dbTime(ch.At), id, from)
+	case cashier.OrderClosed:
+		ok, err = t.changed(ctx, `UPDATE orders SET status = ?, closed_at = ?, updated_at = ?
+			WHERE id = ? AND status = ?`, ch.Status, dbTime(ch.At), dbTime(ch.At), id, from)
+	default:
+		ok, err = t.changed(ctx, `UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
+			ch.Status, dbTime(ch.At), id, from)
+	}
+	if err != nil {
+		return false, fmt.Errorf("order %d %s→%s: %w", id, from, ch.Status, err)
+	}
+	return ok, nil
+}
+
+func (t *tx) ClaimCostOrder(ctx context.Context, costID, byOrderID int64) (bool, error) {
+	ok, err := t.changed(ctx, "UPDATE orders SET cost_claimed_by = ? WHERE id = ? AND cost_claimed_by = 0", byOrderID, costID)
+	if err != nil {
+		return false, fmt.Errorf("claim cost order %d: %w", costID, err)
+	}
+	return ok, nil
+}
+
+func (t *tx) ReleaseCostOrder(ctx context.Context, costID, byOrderID int64) error {
+	_, err := t.exec(ctx, "UPDATE orders SET cost_claimed_by = 0 WHERE id = ? AND cost_claimed_by = ?", costID, byOrderID)
+	if err != nil {
+		return fmt.Errorf("release cost order %d: %w", costID, err)
+	}
+	return nil
+}

@@ -1,0 +1,318 @@
+package sqlstore_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"cashier"
+	"cashier/sqlstore"
+	"cashier/sqlstore/storetest"
+)
+
+var t0 = time.Date(2026, 11, 23, 9, 30, 15, 123456000, time.UTC)
+
+func newOrder(user string) *cashier.Order {
+	return &cashier.Order{
+		UserID: user, Kind: cashier.KindPackage, Status: cashier.OrderPending, Source: "ch1",
+		Subject: "Gold pack", Amount: 600, Discount: 100, Payable: 500,
+		CreatedAt: t0, ExpiresAt: t0.Add(30 * time.Minute),
+		Items: []cashier.LineItem{{PackageID: 1, Name: "Gold pack", UnitPrice: 600, Count: 1}},
+	}
+}
+
+func TestOrderRoundTrip(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		ctx := context.Background()
+		o := newOrder("u1")
+		p := &cashier.Payment{OutTradeNo: "ALI1", Channel: "alipay", Gateway: "app", Amount: 500,
+			Status: cashier.PaymentPending, Credential: []byte(`"app_id=1&sign=x+y"`), CreatedAt: t0}
+		err := db.Update(ctx, func(tx cashier.Tx) error {
+			if err := tx.InsertOrder(ctx, o); err != nil {
+				return err
+			}
+			p.OrderID = o.ID
+			return tx.InsertPayment(ctx, p)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got *cashier.Order
+		if err := db.View(ctx, func(tx cashier.Tx) error {
+			got, err = tx.Order(ctx, o.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got.UserID != "u1" || got.Payable != 500 || got.Discount != 100 || got.Status != cashier.OrderPending {
+			t.Errorf("order = %+v", got)
+		}
+		if !got.CreatedAt.Equal(t0) || !got.ExpiresAt.Equal(t0.Add(30*time.Minute)) || !got.PaidAt.IsZero() {
+			t.Errorf("times: created %v expires %v paid %v", got.CreatedAt, got.ExpiresAt, got.PaidAt)
+		}
+		if len(got.Items) != 1 || got.Items[0].Name != "Gold pack" || got.Items[0].Total() != 600 {
+			t.Errorf("items = %+v", got.Items)
+		}
+		if len(got.Payments) != 1 || string(got.Payments[0].Credential) != `"app_id=1&sign=x+y"` {
+			t.Errorf("payments = %+v", got.Payments)
+		}
+		list, err := viewOrders(db, "u1")
+		if err != nil || len(list) != 1 {
+			t.Errorf("OrdersByUser = %v, %v", list, err)
+		}
+		if list, _ := viewOrders(db, "u2"); len(list) != 0 {
+			t.Errorf("other user sees %d orders", len(list))
+		}
+	})
+}
+
+func viewOrders(db *sqlstore.DB, user string) (list []cashier.Order, err error) {
+	err = db.View(context.Background(), func(tx cashier.Tx) error {
+		list, err = tx.OrdersByUser(context.Background(), user, cashier.OrderFilter{})
+		return err
+	})
+	return list, err
+}
+
+func TestNotFound(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		ctx := context.Background()
+		db.View(ctx, func(tx cashier.Tx) error {
+			_, err := tx.Order(ctx, 42)
+			if cashier.ErrorCode(err) != cashier.ENOTFOUND {
+				t.Errorf("Order: %v", err)
+			}
+			_, err = tx.PaymentByOutTradeNo(ctx, "nope")
+			if cashier.ErrorCode(err) != cashier.ENOTFOUND {
+				t.Errorf("PaymentByOutTradeNo: %v", err)
+			}
+			_, err = tx.Package(ctx, 1)
+			if cashier.ErrorCode(err) != cashier.ENOTFOUND {
+				t.Errorf("Package: %v", err)
+			}
+			_, err = tx.Coupon(ctx, 1)
+			if cashier.ErrorCode(err) != cashier.ENOTFOUND {
+				t.Errorf("Coupon: %v", err)
+			}
+			return nil
+		})
+	})
+}
+
+// Many writers race to move the same order out of pending: exactly one wins.
+func TestGuardedTransitionsRace(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		ctx := context.Background()
+		o := newOrder("u1")
+		if err := db.Update(ctx, func(tx cashier.Tx) error { return tx.InsertOrder(ctx, o) }); err != nil {
+			t.Fatal(err)
+		}
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				to := cashier.OrderPaid
+				if i%2 == 1 {
+					to = cashier.OrderClosed
+				}
+				err := db.Update(ctx, func(tx cashier.Tx) error {
+					ok, err := tx.TransitionOrder(ctx, o.ID, cashier.OrderPending, cashier.OrderChange{Status: to, At: t0, PaidAmount: 500})
+					if ok {
+						wins.Add(1)
+					}
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}(i)
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d transitions out of pending, want 1", wins.Load())
+		}
+	})
+}
+
+func TestTransitionRefusesIllegalMoves(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		ctx := context.Background()
+		err := db.Update(ctx, func(tx cashier.Tx) error {
+			_, err := tx.TransitionOrder(ctx, 1, cashier.OrderClosed, cashier.OrderChange{Status: cashier.OrderPaid})
+			return err
+		})
+		if err == nil {
+			t.Error("closed→paid accepted")
+		}
+		err = db.Update(ctx, func(tx cashier.Tx) error {
+			_, err := tx.TransitionPayment(ctx, 1, []cashier.PaymentStatus{cashier.PaymentPaid}, cashier.PaymentChange{Status: cashier.PaymentPending})
+			return err
+		})
+		if err == nil {
+			t.Error("paid→pending accepted")
+		}
+	})
+}
+
+func TestPaymentTransition(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		ctx := context.Background()
+		o := newOrder("u1")
+		p := &cashier.Payment{OutTradeNo: "ALI2", Channel: "alipay", Gateway: "app", Amount: 500, Status: cashier.PaymentPending, CreatedAt: t0}
+		must(t, db.Update(ctx, func(tx cashier.Tx) error {
+			if err := tx.InsertOrder(ctx, o); err != nil {
+				return err
+			}
+			p.OrderID = o.ID
+			return tx.InsertPayment(ctx, p)
+		}))
+		paidAt := t0.Add(time.Minute)
+		var ok1, ok2 bool
+		must(t, db.Update(ctx, func(tx cashier.Tx) (err error) {
+			ok1, err = tx.TransitionPayment(ctx, p.ID, []cashier.PaymentStatus{cashier.PaymentPending, cashier.PaymentClosed},
+				cashier.PaymentChange{Status: cashier.PaymentPaid, At: paidAt, ChannelTradeNo: "T1", PaidAt: paidAt})
+			if err != nil {
+				return err
+			}
+			ok2, err = tx.TransitionPayment(ctx, p.ID, []cashier.PaymentStatus{cashier.PaymentPending},
+				cashier.PaymentChange{Status: cashier.PaymentPaid, At: paidAt, ChannelTradeNo: "T2"})
+			return err
+		}))
+		if !ok1 || ok2 {
+			t.Fatalf("transitions = %v, %v; want true, false", ok1, ok2)
+		}
+		var got *cashier.Payment
+		must(t, db.View(ctx, func(tx cashier.Tx) (err error) {
+			got, err = tx.PaymentByOutTradeNo(ctx, "ALI2")
+			return err
+		}))
+		if got.Status != cashier.PaymentPaid || got.ChannelTradeNo != "T1" || !got.PaidAt.Equal(paidAt) {
+			t.Errorf("payment = %+v", got)
+		}
+	})
+}
+
+func TestCouponAndCostOrderClaims(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		ctx := context.Background()
+		c := &cashier.Coupon{UserID: "u1", Name: "1 yuan off", Discount: 100, ExpiresAt: t0.Add(time.Hour)}
+		cost := newOrder("u1")
+		must(t, db.Update(ctx, func(tx cashier.Tx) error {
+			if err := tx.InsertCoupon(ctx, c); err != nil {
+				return err
+			}
+			return tx.InsertOrder(ctx, cost)
+		}))
+		must(t, db.Update(ctx, func(tx cashier.Tx) error {
+			check := func(name string, got, want bool, err error) {
+				t.Helper()
+				if err != nil || got != want {
+					t.Errorf("%s = %v, %v; want %v", name, got, err, want)
+				}
+			}
+			ok, err := tx.TransitionCoupon(ctx, c.ID, cashier.CouponAvailable, cashier.CouponLocked, 7)
+			check("lock by 7", ok, true, err)
+			ok, err = tx.TransitionCoupon(ctx, c.ID, cashier.CouponAvailable, cashier.CouponLocked, 8)
+			check("lock by 8", ok, false, err)
+			ok, err = tx.TransitionCoupon(ctx, c.ID, cashier.CouponLocked, cashier.CouponAvailable, 8)
+			check("release by 8", ok, false, err)
+			ok, err = tx.TransitionCoupon(ctx, c.ID, cashier.CouponLocked, cashier.CouponUsed, 7)
+			check("use by 7", ok, true, err)
+
+			ok, err = tx.ClaimCostOrder(ctx, cost.ID, 7)
+			check("claim by 7", ok, true, err)
+			ok, err = tx.ClaimCostOrder(ctx, cost.ID, 8)
+			check("claim by 8", ok, false, err)
+			if err := tx.ReleaseCostOrder(ctx, cost.ID, 8); err != nil {
+				return err
+			}
+			o, err := tx.Order(ctx, cost.ID)
+			if err != nil || o.CostClaimedBy != 7 {
+				t.Errorf("release by a stranger: claimed by %d, %v", o.CostClaimedBy, err)
+			}
+			if err := tx.ReleaseCostOrder(ctx, cost.ID, 7); err != nil {
+				return err
+			}
+			ok, err = tx.ClaimCostOrder(ctx, cost.ID, 8)
+			check("claim by 8 after release", ok, true, err)
+			return nil
+		}))
+		var got *cashier.Coupon
+		must(t, db.View(ctx, func(tx cashier.Tx) (err error) {
+			got, err = tx.Coupon(ctx, c.ID)
+			return err
+		}))
+		if got.Status != cashier.CouponUsed || got.OrderID != 7 || !got.ExpiresAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("coupon = %+v", got)
+		}
+	})
+}
+
+func TestInboundAndEvents(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		ctx := context.Background()
+		body := []byte("a=1+2&b=%2B\x00\xff")
+		m := &cashier.InboundMessage{Channel: "alipay", Method: "POST", Path: "/api/v1/order/notify/alipay",
+			Headers: map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"}}, Body: body, ReceivedAt: t0}
+		e := &cashier.Event{ID: "evt_1", Type: cashier.EventOrderPaid, OrderID: 3, Payload: []byte(`{"x":1}`), CreatedAt: t0}
+		must(t, db.Update(ctx, func(tx cashier.Tx) error {
+			if err := tx.InsertInbound(ctx, m); err != nil {
+				return err
+			}
+			if err := tx.SetInboundOutcome(ctx, m.ID, cashier.InboundRejected, "bad signature", "ALI9"); err != nil {
+				return err
+			}
+			return tx.InsertEvent(ctx, e)
+		}))
+		must(t, db.View(ctx, func(tx cashier.Tx) error {
+			got, err := tx.Inbound(ctx, m.ID)
+			if err != nil {
+				return err
+			}
+			if string(got.Body) != string(body) || got.Outcome != cashier.InboundRejected || got.OutTradeNo != "ALI9" ||
+				got.Headers["Content-Type"][0] != "application/x-www-form-urlencoded" || !got.ReceivedAt.Equal(t0) {
+				t.Errorf("inbound = %+v", got)
+			}
+			evs, err := tx.EventsByOrder(ctx, 3)
+			if err != nil || len(evs) != 1 || evs[0].ID != "evt_1" || string(evs[0].Payload) != `{"x":1}` {
+				t.Errorf("events = %+v, %v", evs, err)
+			}
+			return nil
+		}))
+		// The event id is the outbox's idempotency key: a second insert fails.
+		err := db.Update(ctx, func(tx cashier.Tx) error { return tx.InsertEvent(ctx, e) })
+		if err == nil {
+			t.Error("duplicate event id accepted")
+		}
+	})
+}
+
+func TestMigrateTwice(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		if err := db.Migrate(context.Background()); err != nil {
+			t.Fatalf("second migrate: %v", err)
+		}
+		if err := db.Ping(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

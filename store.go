@@ -1,0 +1,90 @@
+package cashier
+
+import (
+	"context"
+	"time"
+)
+
+// Store is durable storage. Every change of state happens inside Update, in one
+// transaction; guarded transitions report whether they happened so that two
+// racing writers can never both win.
+type Store interface {
+	// View runs fn with read access. fn must not write.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in one read-write transaction, committed if fn returns nil.
+	Update(ctx context.Context, fn func(Tx) error) error
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Tx is the set of queries and guarded updates available inside a transaction.
+// Lookups of a missing row return an error with code ENOTFOUND.
+type Tx interface {
+	// Catalog.
+	InsertPackage(ctx context.Context, p *Package) error
+	Package(ctx context.Context, id int64) (*Package, error)
+	Packages(ctx context.Context) ([]Package, error)
+
+	// Coupons.
+	InsertCoupon(ctx context.Context, c *Coupon) error
+	Coupon(ctx context.Context, id int64) (*Coupon, error)
+	CouponsByUser(ctx context.Context, userID string) ([]Coupon, error)
+	// TransitionCoupon moves a coupon from one status to another, only if it is
+	// in status from and (unless from is available) held by orderID; leaving
+	// available it becomes held by orderID, returning to available it is freed.
+	// It reports whether it did.
+	TransitionCoupon(ctx context.Context, id int64, from, to CouponStatus, orderID int64) (bool, error)
+
+	// Orders. InsertOrder writes the order and its line items and sets their ids.
+	InsertOrder(ctx context.Context, o *Order) error
+	// Order returns the order with its line items and payments.
+	Order(ctx context.Context, id int64) (*Order, error)
+	OrdersByUser(ctx context.Context, userID string, f OrderFilter) ([]Order, error)
+	// TransitionOrder applies ch to the order only if its status is from; it
+	// reports whether it did.
+	TransitionOrder(ctx context.Context, id int64, from OrderStatus, ch OrderChange) (bool, error)
+	// ClaimCostOrder marks the order costID as held by the upgrade order
+	// byOrderID, only if no other order holds it; it reports whether it did.
+	ClaimCostOrder(ctx context.Context, costID, byOrderID int64) (bool, error)
+	// ReleaseCostOrder frees costID if byOrderID holds it.
+	ReleaseCostOrder(ctx context.Context, costID, byOrderID int64) error
+
+	// Payments.
+	InsertPayment(ctx context.Context, p *Payment) error
+	PaymentByOutTradeNo(ctx context.Context, outTradeNo string) (*Payment, error)
+	PaymentsByOrder(ctx context.Context, orderID int64) ([]Payment, error)
+	// TransitionPayment applies ch to the payment only if its status is one of
+	// from; it reports whether it did.
+	TransitionPayment(ctx context.Context, id int64, from []PaymentStatus, ch PaymentChange) (bool, error)
+
+	// Inbound messages.
+	InsertInbound(ctx context.Context, m *InboundMessage) error
+	SetInboundOutcome(ctx context.Context, id int64, outcome, detail, outTradeNo string) error
+	Inbound(ctx context.Context, id int64) (*InboundMessage, error)
+
+	// Outbox.
+	InsertEvent(ctx context.Context, e *Event) error
+	EventsByOrder(ctx context.Context, orderID int64) ([]Event, error)
+}
+
+// OrderFilter pages through a user's orders, newest first.
+type OrderFilter struct {
+	Status   OrderStatus // "" = any
+	BeforeID int64       // 0 = from the newest
+	Limit    int
+}
+
+// OrderChange is the new state of an order in a guarded transition.
+type OrderChange struct {
+	Status     OrderStatus
+	At         time.Time // PaidAt when paid, ClosedAt when closed
+	PaidAmount int64     // when paid
+}
+
+// PaymentChange is the new state of a payment in a guarded transition.
+type PaymentChange struct {
+	Status         PaymentStatus
+	At             time.Time
+	ChannelTradeNo string // kept when empty
+	PaidAt         time.Time
+}
