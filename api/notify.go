@@ -1,0 +1,140 @@
+package api
+
+import (
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"cashier"
+	"cashier/checkout"
+)
+
+// maxNotifyBytes bounds a channel notification; real ones are a few KiB.
+const maxNotifyBytes = 64 << 10
+
+// recordedHeaders are kept with each inbound message; others (cookies,
+// credentials of proxies) are not evidence and may be secret.
+var recordedHeaders = []string{
+	"Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For", "X-Real-Ip",
+	"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial", "Wechatpay-Signature-Type",
+}
+
+// /api/v1/order/notify/{channel}[/{extra}]: a channel's asynchronous
+// notification. The reply is exactly what the channel expects.
+func handleNotify(co *checkout.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		channel := r.PathValue("channel")
+		if _, err := co.Channel(channel); err != nil {
+			writeError(w, r, log, cashier.Errorf(cashier.ENOTFOUND, "no notify endpoint for channel %q", truncate(channel, 32)))
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxNotifyBytes+1))
+		if err != nil {
+			writeError(w, r, log, bodyError(err))
+			return
+		}
+		if len(body) > maxNotifyBytes {
+			writeError(w, r, log, cashier.Errorf(cashier.ETOOLARGE, "notification larger than %d bytes", maxNotifyBytes))
+			return
+		}
+		headers := map[string][]string{}
+		for _, h := range recordedHeaders {
+			if vals := r.Header.Values(h); len(vals) > 0 {
+				headers[h] = vals
+			}
+		}
+		req := &cashier.InboundRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Headers: headers, Body: body}
+		reply, _, err := co.Receive(r.Context(), channel, req, r.RemoteAddr)
+		if err != nil && reply.Status == 0 {
+			writeError(w, r, log, err)
+			return
+		}
+		if reply.ContentType != "" {
+			w.Header().Set("Content-Type", reply.ContentType)
+		}
+		w.WriteHeader(reply.Status)
+		w.Write(reply.Body)
+	})
+}
+
+// returnVerifier is a channel that sends the buyer's browser back with signed
+// parameters (Alipay's return_url).
+type returnVerifier interface {
+	VerifyReturn(rawQuery string) (outTradeNo string, err error)
+}
+
+// GET /api/v1/order/return/alipay: verify the browser's return parameters and
+// send it on to the order's result page.
+func handleAlipayReturn(co *checkout.Service, log *slog.Logger, resultURL string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ch, err := co.Channel(cashier.ChannelAlipay)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		rv, ok := ch.(returnVerifier)
+		if !ok {
+			writeError(w, r, log, cashier.Errorf(cashier.ENOTFOUND, "alipay returns are not supported"))
+			return
+		}
+		outTradeNo, err := rv.VerifyReturn(r.URL.RawQuery)
+		if err != nil {
+			log.WarnContext(r.Context(), "alipay return rejected", "remote_addr", r.RemoteAddr, "reason", cashier.ErrorMessage(err))
+			renderResult(w, http.StatusBadRequest, resultPage{Title: "Could not verify the payment", Text: "The return from Alipay could not be verified. Your order's status is shown in the app."})
+			return
+		}
+		p, err := co.PaymentByOutTradeNo(r.Context(), outTradeNo)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		target := "/pay/result/" + p.OutTradeNo
+		if resultURL != "" {
+			target = strings.ReplaceAll(resultURL, "{order_id}", idString(p.OrderID))
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+	})
+}
+
+// GET /pay/result/{id}: where a browser lands after paying; {id} is the
+// attempt's out_trade_no, so the page tells nothing to someone guessing ids.
+func handleResultPage(co *checkout.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := co.PaymentByOutTradeNo(r.Context(), r.PathValue("id"))
+		if err != nil {
+			renderResult(w, http.StatusNotFound, resultPage{Title: "Payment not found", Text: "No payment has this number."})
+			return
+		}
+		page := resultPage{Title: "Waiting for the payment", Text: "Alipay has not confirmed this payment yet. This page refreshes itself.", Refresh: true}
+		switch p.Status {
+		case cashier.PaymentPaid:
+			page = resultPage{Title: "Payment received", Text: "Order " + idString(p.OrderID) + " is paid: " + cashier.FormatYuan(p.Amount) + " yuan."}
+		case cashier.PaymentClosed, cashier.PaymentFailed:
+			page = resultPage{Title: "Payment not completed", Text: "This payment attempt was closed. You can pay the order again from the app."}
+		case cashier.PaymentNeedsRefund, cashier.PaymentRefunded:
+			page = resultPage{Title: "Payment will be refunded", Text: "The order was already paid or closed, so this payment is refunded."}
+		}
+		renderResult(w, http.StatusOK, page)
+	})
+}
+
+type resultPage struct {
+	Title   string
+	Text    string
+	Refresh bool
+}
+
+var resultTemplate = template.Must(template.New("result").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+{{if .Refresh}}<meta http-equiv="refresh" content="3">{{end}}<title>{{.Title}}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}</style></head>
+<body><h1>{{.Title}}</h1><p>{{.Text}}</p></body></html>`))
+
+func renderResult(w http.ResponseWriter, status int, page resultPage) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	resultTemplate.Execute(w, page)
+}

@@ -1,0 +1,123 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"cashier"
+)
+
+// params reads a request's parameters from the query and from a form or JSON
+// body, so that the seeds' form-posting clients and JSON clients both work.
+func params(r *http.Request) (url.Values, error) {
+	v := r.URL.Query()
+	if r.Body == nil || r.Method == http.MethodGet {
+		return v, nil
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json":
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		if len(strings.TrimSpace(string(body))) == 0 {
+			return v, nil
+		}
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, cashier.Errorf(cashier.EINVALID, "request body is not a JSON object")
+		}
+		for k, val := range m {
+			switch x := val.(type) {
+			case nil:
+			case string:
+				v.Set(k, x)
+			case float64, bool, json.Number:
+				v.Set(k, fmt.Sprint(x))
+			default:
+				b, _ := json.Marshal(x)
+				v.Set(k, string(b))
+			}
+		}
+		return v, nil
+	case "application/x-www-form-urlencoded", "multipart/form-data", "":
+		// ParseMultipartForm drops ParseForm's errors (a body over the limit
+		// among them), so each kind is parsed by its own call.
+		parse := r.ParseForm
+		if ct == "multipart/form-data" {
+			parse = func() error { return r.ParseMultipartForm(MaxBodyBytes) }
+		}
+		if err := parse(); err != nil {
+			return nil, bodyError(err)
+		}
+		for k, vals := range r.PostForm {
+			v[k] = vals
+		}
+		return v, nil
+	default:
+		return nil, cashier.Errorf(cashier.EINVALID, "unsupported Content-Type %q: send a form or JSON", ct)
+	}
+}
+
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return cashier.Errorf(cashier.ETOOLARGE, "request body is larger than %d bytes", mbe.Limit)
+	}
+	return cashier.Errorf(cashier.EINVALID, "could not read the request body")
+}
+
+// optionalID parses an optional positive integer id parameter; "" and "0" mean none.
+func optionalID(v url.Values, name string) (int64, error) {
+	s := strings.TrimSpace(v.Get(name))
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, cashier.Errorf(cashier.EINVALID, "%s must be a positive integer, not %q", name, truncate(s, 32))
+	}
+	return id, nil
+}
+
+// requiredID parses a required positive integer id parameter.
+func requiredID(v url.Values, name string) (int64, error) {
+	if strings.TrimSpace(v.Get(name)) == "" {
+		return 0, cashier.Errorf(cashier.EINVALID, "%s is required", name)
+	}
+	return optionalID(v, name)
+}
+
+// pathID parses the {id} of a path.
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, cashier.Errorf(cashier.EINVALID, "order id must be a positive integer, not %q", truncate(r.PathValue("id"), 32))
+	}
+	return id, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// clientIP is the buyer's address as the channels want it (WeChat's spbill_create_ip).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,125 @@
+package api
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"cashier"
+)
+
+// The JSON shapes of API.md's resources. Amounts are integers in fen.
+
+type orderJSON struct {
+	ID          int64          `json:"id"`
+	Kind        string         `json:"kind"`
+	Status      string         `json:"status"`
+	Subject     string         `json:"subject"`
+	Amount      int64          `json:"amount"`
+	Discount    int64          `json:"discount"`
+	Payable     int64          `json:"payable"`
+	PaidAmount  int64          `json:"paid_amount"`
+	Refunded    int64          `json:"refunded_amount"`
+	Source      string         `json:"source"`
+	CouponID    int64          `json:"coupon_id,omitempty"`
+	CostOrderID int64          `json:"cost_order_id,omitempty"`
+	Items       []itemJSON     `json:"items"`
+	Address     any            `json:"address"`
+	Payments    []paymentJSON  `json:"payments"`
+	Refunds     []any          `json:"refunds"`
+	CreatedAt   time.Time      `json:"created_at"`
+	ExpiresAt   time.Time      `json:"expires_at"`
+	PaidAt      *time.Time     `json:"paid_at"`
+	ClosedAt    *time.Time     `json:"closed_at,omitempty"`
+}
+
+type itemJSON struct {
+	ID        int64  `json:"id"`
+	PackageID int64  `json:"package_id,omitempty"`
+	Name      string `json:"name"`
+	UnitPrice int64  `json:"unit_price"`
+	Count     int64  `json:"count"`
+	Amount    int64  `json:"amount"`
+}
+
+type paymentJSON struct {
+	ID             int64      `json:"id"`
+	OutTradeNo     string     `json:"out_trade_no"`
+	Channel        string     `json:"channel"`
+	Gateway        string     `json:"gateway"`
+	Amount         int64      `json:"amount"`
+	Status         string     `json:"status"`
+	ChannelTradeNo string     `json:"channel_trade_no"`
+	CreatedAt      time.Time  `json:"created_at"`
+	PaidAt         *time.Time `json:"paid_at"`
+}
+
+type packageJSON struct {
+	ID             int64  `json:"id"`
+	Name           string `json:"name"`
+	Price          int64  `json:"price"`
+	AppleProductID string `json:"apple_product_id"`
+	Gold           int64  `json:"gold"`
+	Diamond        int64  `json:"diamond"`
+}
+
+type couponJSON struct {
+	ID        int64      `json:"id"`
+	UserID    string     `json:"user_id"`
+	Name      string     `json:"name"`
+	Discount  int64      `json:"discount"`
+	MinAmount int64      `json:"min_amount"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	Status    string     `json:"status"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func toOrder(o *cashier.Order) orderJSON {
+	j := orderJSON{
+		ID: o.ID, Kind: string(o.Kind), Status: string(o.Status), Subject: o.Subject, Amount: o.Amount,
+		Discount: o.Discount, Payable: o.Payable, PaidAmount: o.PaidAmount, Refunded: o.Refunded,
+		Source: o.Source, CouponID: o.CouponID, CostOrderID: o.CostOrderID,
+		Items: []itemJSON{}, Payments: []paymentJSON{}, Refunds: []any{},
+		CreatedAt: o.CreatedAt.UTC(), ExpiresAt: o.ExpiresAt.UTC(), PaidAt: timePtr(o.PaidAt), ClosedAt: timePtr(o.ClosedAt),
+	}
+	for _, li := range o.Items {
+		j.Items = append(j.Items, itemJSON{ID: li.ID, PackageID: li.PackageID, Name: li.Name, UnitPrice: li.UnitPrice,
+			Count: li.Count, Amount: li.Total()})
+	}
+	for _, p := range o.Payments {
+		j.Payments = append(j.Payments, toPayment(&p))
+	}
+	return j
+}
+
+func toPayment(p *cashier.Payment) paymentJSON {
+	return paymentJSON{ID: p.ID, OutTradeNo: p.OutTradeNo, Channel: p.Channel, Gateway: p.Gateway, Amount: p.Amount,
+		Status: string(p.Status), ChannelTradeNo: p.ChannelTradeNo, CreatedAt: p.CreatedAt.UTC(), PaidAt: timePtr(p.PaidAt)}
+}
+
+func toPackage(p *cashier.Package) packageJSON {
+	return packageJSON{ID: p.ID, Name: p.Name, Price: p.Price, AppleProductID: p.AppleProductID, Gold: p.Gold, Diamond: p.Diamond}
+}
+
+func toCoupon(c *cashier.Coupon) couponJSON {
+	return couponJSON{ID: c.ID, UserID: c.UserID, Name: c.Name, Discount: c.Discount, MinAmount: c.MinAmount,
+		ExpiresAt: timePtr(c.ExpiresAt), Status: string(c.Status)}
+}
+
+// credentialData is what goes into the envelope's data for a payment: the
+// channel's credential exactly as the channel built it.
+func credentialData(c *cashier.Credential) any {
+	if raw, ok := c.Value.(json.RawMessage); ok {
+		return raw
+	}
+	return c.Value
+}
+
+func idString(id int64) string { return strconv.FormatInt(id, 10) }

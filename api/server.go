@@ -1,0 +1,66 @@
+// Package api is cashier's HTTP interface: the order API of seed 004, the
+// notification and return endpoints of the channels, and the operations
+// endpoints. Handlers are functions returning http.Handler; everything they
+// need is passed in explicitly.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"cashier/checkout"
+)
+
+// MaxBodyBytes bounds every request body; channel notifications are far smaller.
+const MaxBodyBytes = 1 << 20
+
+// Config is what the HTTP server needs.
+type Config struct {
+	Checkout *checkout.Service
+	Auth     *Auth
+	Pinger   interface{ Ping(context.Context) error } // for /readyz
+	Logger   *slog.Logger
+	// Sandbox, when not nil, serves the simulated channels under /sandbox/.
+	Sandbox interface{ Register(*http.ServeMux) }
+	// ResultURL is where a browser goes after paying on a channel's page;
+	// "{order_id}" is replaced. Empty: cashier's own result page.
+	ResultURL string
+}
+
+// NewServer returns the HTTP handler of cashier.
+func NewServer(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	mux := http.NewServeMux()
+	addRoutes(mux, cfg)
+	var h http.Handler = mux
+	h = limitBody(h)
+	h = recoverPanics(cfg.Logger, h)
+	return h
+}
+
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.ErrorContext(r.Context(), "panic in handler", "method", r.Method, "path", r.URL.Path, "panic", p)
+				writeError(w, r, log, errInternal)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

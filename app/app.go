@@ -1,0 +1,210 @@
+// Package app wires cashier together from its configuration: the store, the
+// channels (real or sandbox), the checkout service and the HTTP handler. The
+// cashier command and the end-to-end tests both build cashier through it.
+package app
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"cashier"
+	"cashier/api"
+	"cashier/checkout"
+	"cashier/sqlstore"
+)
+
+// App is a wired cashier.
+type App struct {
+	Config   Config
+	Store    *sqlstore.DB
+	Checkout *checkout.Service
+	Handler  http.Handler
+	// Sandboxed lists the channels running against the built-in simulators.
+	Sandboxed []string
+	// JWTSecret is the HS256 secret tokens are signed with, when one is used.
+	JWTSecret []byte
+}
+
+// Options are what tests change; the zero value is production's.
+type Options struct {
+	Now        func() time.Time // default time.Now
+	HTTPClient *http.Client     // for calls to channels; default one per channel with its timeout
+	Logger     *slog.Logger
+}
+
+// New opens the store, applies migrations, sets up channels and returns the
+// wired App. Call Close when done.
+func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
+	cfg.Defaults()
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	db, err := sqlstore.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Store: db}
+	if err := a.build(ctx, opts); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) build(ctx context.Context, opts Options) error {
+	cfg, log := a.Config, opts.Logger
+	if err := a.Store.Migrate(ctx); err != nil {
+		return err
+	}
+	auth, err := a.auth(log)
+	if err != nil {
+		return err
+	}
+	urls := publicURLs(cfg.PublicURL)
+	var channels []cashier.Channel
+	var sb *sandbox
+	alipayCh, err := a.alipay(opts)
+	if err != nil {
+		return err
+	}
+	if alipayCh == nil {
+		sb = &sandbox{dir: cfg.SandboxDir(), publicURL: cfg.PublicURL, log: log, client: opts.HTTPClient, now: opts.Now}
+		if alipayCh, err = sb.alipay(); err != nil {
+			return err
+		}
+		a.Sandboxed = append(a.Sandboxed, cashier.ChannelAlipay)
+	}
+	channels = append(channels, alipayCh)
+
+	a.Checkout = checkout.New(checkout.Config{
+		Store: a.Store, Channels: channels, URLs: urls, OrderTTL: time.Duration(cfg.OrderTTL), Now: opts.Now, Logger: log,
+	})
+	apiCfg := api.Config{Checkout: a.Checkout, Auth: auth, Pinger: a.Store, Logger: log, ResultURL: cfg.ResultURL}
+	if sb != nil {
+		sb.lookup = a.credential
+		apiCfg.Sandbox = sb
+		if err := seedDemo(ctx, a.Store, opts.Now()); err != nil {
+			return err
+		}
+	}
+	a.Handler = api.NewServer(apiCfg)
+	return nil
+}
+
+// credential returns the credential handed out for an attempt: the simulators
+// use it to pay by out_trade_no, as a buyer's app would hand it to the channel.
+func (a *App) credential(ctx context.Context, outTradeNo string) ([]byte, error) {
+	p, err := a.Checkout.PaymentByOutTradeNo(ctx, outTradeNo)
+	if err != nil {
+		return nil, err
+	}
+	return p.Credential, nil
+}
+
+// auth sets up bearer-token verification.
+func (a *App) auth(log *slog.Logger) (*api.Auth, error) {
+	cfg := a.Config
+	if cfg.JWT.PublicKeyFile != "" {
+		pub, err := readPublicKey(cfg.JWT.PublicKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("jwt.public_key_file: %w", err)
+		}
+		return api.NewAuth(nil, pub, log)
+	}
+	secret, err := JWTSecret(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.JWTSecret = secret
+	return api.NewAuth(secret, nil, log)
+}
+
+// JWTSecret returns the configured HS256 secret, or the development one in the
+// sandbox directory, generated on first use.
+func JWTSecret(cfg Config) ([]byte, error) {
+	cfg.Defaults()
+	if cfg.JWT.SecretFile != "" {
+		b, err := os.ReadFile(cfg.JWT.SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("jwt.secret_file: %w", err)
+		}
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	return ensureSecret(filepath.Join(cfg.SandboxDir(), "jwt_secret.txt"))
+}
+
+// ensureSecret reads a secret file, creating it with 32 random bytes (hex) first.
+func ensureSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, err
+	}
+	secret := hex.EncodeToString(raw[:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return []byte(secret), nil
+}
+
+// readPublicKey reads a PEM public key (PKIX) or certificate of any algorithm.
+func readPublicKey(path string) (crypto.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, errors.New("not a PEM file")
+	}
+	if block.Type == "CERTIFICATE" {
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		return cert.PublicKey, nil
+	}
+	return x509.ParsePKIXPublicKey(block.Bytes)
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// urls are cashier's public endpoints for the channels.
+type urls struct{ base string }
+
+func publicURLs(base string) urls { return urls{base: base} }
+
+func (u urls) NotifyURL(channel string) string { return u.base + "/api/v1/order/notify/" + channel }
+
+func (u urls) ReturnURL(channel string) string { return u.base + "/api/v1/order/return/" + channel }

@@ -1,0 +1,160 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is cashier's configuration. Every field has a sensible default: the
+// zero Config runs in sandbox mode on SQLite under ./cashier-data.
+type Config struct {
+	Addr      string `json:"addr"`       // listen address; default 127.0.0.1:8080
+	Data      string `json:"data"`       // data directory; default ./cashier-data
+	DB        string `json:"db"`         // postgres://… URL; default SQLite at Data/cashier.db
+	PublicURL string `json:"public_url"` // how channels and browsers reach cashier; default http://Addr
+	// OrderTTL is how long an unpaid order stays payable ("30m").
+	OrderTTL Duration `json:"order_ttl"`
+	// ResultURL is where a browser goes after paying on a channel's page;
+	// "{order_id}" is replaced. Default: cashier's own result page.
+	ResultURL string `json:"result_url"`
+	LogFormat string `json:"log_format"` // "text" (default) or "json"
+	LogLevel  string `json:"log_level"`  // "debug", "info" (default), "warn", "error"
+
+	JWT    JWTConfig     `json:"jwt"`
+	Alipay *AlipayConfig `json:"alipay"` // nil: Alipay runs in sandbox mode
+}
+
+// JWTConfig says how buyers' bearer tokens are verified. With nothing set, an
+// HS256 secret is generated into Data/sandbox/jwt_secret.txt.
+type JWTConfig struct {
+	SecretFile    string `json:"secret_file"`     // HS256 secret, at least 32 bytes
+	PublicKeyFile string `json:"public_key_file"` // RS256/ES256 public key (PEM)
+}
+
+// AlipayConfig holds a merchant's Alipay credentials, as files the way the
+// Alipay console hands them out.
+type AlipayConfig struct {
+	AppID                string   `json:"app_id"`
+	PrivateKeyFile       string   `json:"private_key_file"`        // app private key: PEM, or base64 PKCS#1/PKCS#8
+	AlipayPublicKeyFile  string   `json:"alipay_public_key_file"`  // public-key mode
+	AppCertFile          string   `json:"app_cert_file"`           // certificate mode: appCertPublicKey.crt
+	AlipayRootCertFile   string   `json:"alipay_root_cert_file"`   // certificate mode: alipayRootCert.crt
+	AlipayPublicCertFile string   `json:"alipay_public_cert_file"` // certificate mode: alipayCertPublicKey_RSA2.crt
+	SellerID             string   `json:"seller_id"`
+	GatewayURL           string   `json:"gateway_url"` // default https://openapi.alipay.com/gateway.do
+	Timeout              Duration `json:"timeout"`     // server-to-server calls; default 10s
+}
+
+// Duration is a time.Duration written as "30m" in JSON.
+type Duration time.Duration
+
+// UnmarshalJSON reads "30m" or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var secs float64
+		if err := json.Unmarshal(b, &secs); err != nil {
+			return fmt.Errorf("duration must be a string like \"30m\" or seconds")
+		}
+		*d = Duration(secs * float64(time.Second))
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes the duration as "30m0s".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// LoadConfig reads a JSON configuration file; unknown fields are errors, so a
+// typo is not silently a default.
+func LoadConfig(path string) (Config, error) {
+	var cfg Config
+	f, err := os.Open(path)
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Defaults fills in what is unset and resolves relative files against the
+// data directory's parent (the working directory).
+func (c *Config) Defaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.Data == "" {
+		c.Data = "cashier-data"
+	}
+	if c.DB == "" {
+		c.DB = filepath.Join(c.Data, "cashier.db")
+	}
+	if c.PublicURL == "" {
+		host, port, err := net.SplitHostPort(c.Addr)
+		if err != nil {
+			host, port = "127.0.0.1", "8080"
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "127.0.0.1"
+		}
+		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.OrderTTL <= 0 {
+		c.OrderTTL = Duration(30 * time.Minute)
+	}
+	if a := c.Alipay; a != nil {
+		if a.GatewayURL == "" {
+			a.GatewayURL = "https://openapi.alipay.com/gateway.do"
+		}
+		if a.Timeout <= 0 {
+			a.Timeout = Duration(10 * time.Second)
+		}
+	}
+}
+
+// Check reports what is wrong with a configuration, all at once.
+func (c *Config) Check() error {
+	var errs []error
+	if time.Duration(c.OrderTTL) < time.Minute || time.Duration(c.OrderTTL) > 7*24*time.Hour {
+		errs = append(errs, errors.New("order_ttl must be between 1m and 168h"))
+	}
+	if c.JWT.SecretFile != "" && c.JWT.PublicKeyFile != "" {
+		errs = append(errs, errors.New("jwt: set secret_file or public_key_file, not both"))
+	}
+	if a := c.Alipay; a != nil {
+		if a.AppID == "" {
+			errs = append(errs, errors.New("alipay.app_id is required"))
+		}
+		if a.PrivateKeyFile == "" {
+			errs = append(errs, errors.New("alipay.private_key_file is required"))
+		}
+		certMode := a.AppCertFile != "" || a.AlipayRootCertFile != "" || a.AlipayPublicCertFile != ""
+		if !certMode && a.AlipayPublicKeyFile == "" {
+			errs = append(errs, errors.New("alipay: set alipay_public_key_file, or the three certificate files"))
+		}
+	}
+	if c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log_format %q: use text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// SandboxDir is where sandbox key material and secrets live.
+func (c *Config) SandboxDir() string { return filepath.Join(c.Data, "sandbox") }

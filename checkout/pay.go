@@ -1,0 +1,143 @@
+package checkout
+
+import (
+	"context"
+
+	"cashier"
+)
+
+// Pay creates a new payment attempt for a pending order of the user: after the
+// buyer cancelled in the channel's app, after an attempt expired, or to switch
+// channel. Earlier open attempts are closed; any of them that is paid anyway
+// is still recorded (and refunded if the order no longer needs it).
+func (s *Service) Pay(ctx context.Context, userID string, orderID int64, req PayRequest) (*Purchase, error) {
+	ch, err := s.channelGateway(req.Channel, req.Gateway)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	order, err := s.userOrder(ctx, userID, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if order.Expired(now) {
+		if err := s.close(ctx, order, "expired"); err != nil {
+			return nil, err
+		}
+		return nil, cashier.Errorf(cashier.ECONFLICT, "order %d has expired and is now closed: place a new order", order.ID)
+	}
+	if err := payable(order); err != nil {
+		return nil, err
+	}
+	pay, cred, err := s.prepare(ctx, ch, order, req, now)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Update(ctx, func(tx cashier.Tx) error {
+		cur, err := tx.Order(ctx, order.ID)
+		if err != nil {
+			return err
+		}
+		if err := payable(cur); err != nil {
+			return err
+		}
+		for _, p := range cur.Payments {
+			if p.Status != cashier.PaymentPending {
+				continue
+			}
+			if _, err := tx.TransitionPayment(ctx, p.ID, []cashier.PaymentStatus{cashier.PaymentPending},
+				cashier.PaymentChange{Status: cashier.PaymentClosed, At: now}); err != nil {
+				return err
+			}
+		}
+		pay.OrderID = cur.ID
+		return tx.InsertPayment(ctx, pay)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "payment attempt created", "order_id", order.ID, "channel", pay.Channel,
+		"gateway", pay.Gateway, "out_trade_no", pay.OutTradeNo)
+	order.Payments = append(order.Payments, *pay)
+	return &Purchase{Order: order, Payment: pay, Credential: cred}, nil
+}
+
+func payable(o *cashier.Order) error {
+	if o.Status != cashier.OrderPending {
+		return cashier.Errorf(cashier.ECONFLICT, "order %d is %s and cannot be paid", o.ID, o.Status)
+	}
+	return nil
+}
+
+// Cancel closes a pending order of the user, giving back its coupon and the
+// order it was upgrading. Cancelling a closed order again is not an error.
+func (s *Service) Cancel(ctx context.Context, userID string, orderID int64) (*cashier.Order, error) {
+	order, err := s.userOrder(ctx, userID, orderID)
+	if err != nil {
+		return nil, err
+	}
+	switch order.Status {
+	case cashier.OrderClosed:
+		return order, nil
+	case cashier.OrderPending:
+	default:
+		return nil, cashier.Errorf(cashier.ECONFLICT, "order %d is %s and cannot be cancelled", order.ID, order.Status)
+	}
+	if err := s.close(ctx, order, "cancelled"); err != nil {
+		return nil, err
+	}
+	return s.userOrder(ctx, userID, orderID)
+}
+
+// close moves a pending order to closed with everything it held released, in
+// one transaction. Losing the race to a payment is reported as a conflict.
+func (s *Service) close(ctx context.Context, order *cashier.Order, reason string) error {
+	at := s.now()
+	err := s.store.Update(ctx, func(tx cashier.Tx) error {
+		ok, err := tx.TransitionOrder(ctx, order.ID, cashier.OrderPending, cashier.OrderChange{Status: cashier.OrderClosed, At: at})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			cur, err := tx.Order(ctx, order.ID)
+			if err != nil {
+				return err
+			}
+			if cur.Status == cashier.OrderClosed {
+				return nil
+			}
+			return cashier.Errorf(cashier.ECONFLICT, "order %d is %s and cannot be closed", order.ID, cur.Status)
+		}
+		if order.CouponID != 0 {
+			if _, err := tx.TransitionCoupon(ctx, order.CouponID, cashier.CouponLocked, cashier.CouponAvailable, order.ID); err != nil {
+				return err
+			}
+		}
+		if order.CostOrderID != 0 {
+			if err := tx.ReleaseCostOrder(ctx, order.CostOrderID, order.ID); err != nil {
+				return err
+			}
+		}
+		payments, err := tx.PaymentsByOrder(ctx, order.ID)
+		if err != nil {
+			return err
+		}
+		for _, p := range payments {
+			if p.Status == cashier.PaymentPending {
+				if _, err := tx.TransitionPayment(ctx, p.ID, []cashier.PaymentStatus{cashier.PaymentPending},
+					cashier.PaymentChange{Status: cashier.PaymentClosed, At: at}); err != nil {
+					return err
+				}
+			}
+		}
+		return insertEvent(ctx, tx, cashier.EventOrderClosed, order.ID, at, map[string]any{
+			"order_id": order.ID, "user_id": order.UserID, "reason": reason,
+		})
+	})
+	if err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "order closed", "order_id", order.ID, "reason", reason)
+	return nil
+}
+

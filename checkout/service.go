@@ -1,0 +1,142 @@
+// Package checkout holds cashier's use cases: buying, paying and re-paying,
+// cancelling, and applying what the channels report. It knows the domain and
+// the store's interface, and no SQL, HTTP or channel protocol.
+package checkout
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"slices"
+	"time"
+
+	"cashier"
+)
+
+// Service runs the checkout use cases.
+type Service struct {
+	store    cashier.Store
+	channels map[string]cashier.Channel
+	urls     URLs
+	orderTTL time.Duration
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// URLs tells channels where to send the buyer and the notifications.
+type URLs interface {
+	NotifyURL(channel string) string
+	ReturnURL(channel string) string
+}
+
+// Config configures a Service.
+type Config struct {
+	Store    cashier.Store
+	Channels []cashier.Channel // the enabled ones
+	URLs     URLs
+	OrderTTL time.Duration    // how long an order stays payable; default 30 minutes
+	Now      func() time.Time // default time.Now
+	Logger   *slog.Logger
+}
+
+// DefaultOrderTTL is how long an unpaid order stays payable by default.
+const DefaultOrderTTL = 30 * time.Minute
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	s := &Service{
+		store:    cfg.Store,
+		channels: map[string]cashier.Channel{},
+		urls:     cfg.URLs,
+		orderTTL: cfg.OrderTTL,
+		now:      cfg.Now,
+		log:      cfg.Logger,
+	}
+	for _, ch := range cfg.Channels {
+		s.channels[ch.Name()] = ch
+	}
+	if s.orderTTL <= 0 {
+		s.orderTTL = DefaultOrderTTL
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	return s
+}
+
+// knownChannels are the channels of the order API, enabled or not.
+var knownChannels = []string{
+	cashier.ChannelAlipay, cashier.ChannelWechat, cashier.ChannelIPayNow, cashier.ChannelApple,
+	cashier.ChannelYijie, cashier.ChannelQuickSDK, cashier.ChannelAdaPay,
+}
+
+// Channel returns the enabled channel with the given name.
+func (s *Service) Channel(name string) (cashier.Channel, error) {
+	if ch, ok := s.channels[name]; ok {
+		return ch, nil
+	}
+	if slices.Contains(knownChannels, name) {
+		return nil, cashier.Errorf(cashier.EUNAVAILABLE, "channel %q is not enabled on this server", name)
+	}
+	if name == "" {
+		return nil, cashier.Errorf(cashier.EINVALID, "channel is required")
+	}
+	return nil, cashier.Errorf(cashier.EINVALID, "unknown channel %q: use one of %v", name, knownChannels)
+}
+
+// channelGateway checks a channel and gateway pair before anything is written.
+func (s *Service) channelGateway(name, gateway string) (cashier.Channel, error) {
+	if name == cashier.ChannelWechat && gateway == "web" {
+		return nil, cashier.Errorf(cashier.EINVALID, "gateway \"web\" of channel wechat is withdrawn: use \"scan\" for PC web pages")
+	}
+	ch, err := s.Channel(name)
+	if err != nil {
+		return nil, err
+	}
+	gws := ch.Gateways()
+	if len(gws) > 0 && !slices.Contains(gws, gateway) {
+		if gateway == "" {
+			return nil, cashier.Errorf(cashier.EINVALID, "gateway is required for channel %s: one of %v", name, gws)
+		}
+		return nil, cashier.Errorf(cashier.EINVALID, "unknown gateway %q for channel %s: use one of %v", gateway, name, gws)
+	}
+	return ch, nil
+}
+
+// tradeNoPrefix keeps out_trade_no readable in the channels' consoles.
+var tradeNoPrefix = map[string]string{
+	cashier.ChannelAlipay: "ALI", cashier.ChannelWechat: "WX", cashier.ChannelIPayNow: "HNOW",
+	cashier.ChannelApple: "PG", cashier.ChannelYijie: "YJ", cashier.ChannelQuickSDK: "QK", cashier.ChannelAdaPay: "ADA",
+}
+
+// newOutTradeNo returns a fresh out_trade_no: channel prefix, UTC time to the
+// second and 10 random digits — at most 28 characters, within every channel's
+// limit, and unique across databases that share one merchant account.
+func newOutTradeNo(channel string, now time.Time) (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1e10))
+	if err != nil {
+		return "", fmt.Errorf("out_trade_no: %w", err)
+	}
+	return fmt.Sprintf("%s%s%010d", tradeNoPrefix[channel], now.UTC().Format("20060102150405"), n.Int64()), nil
+}
+
+func newEventID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return "evt_" + hex.EncodeToString(b[:])
+}
+
+// Inbound returns a recorded inbound message.
+func (s *Service) Inbound(ctx context.Context, id int64) (m *cashier.InboundMessage, err error) {
+	err = s.store.View(ctx, func(tx cashier.Tx) error {
+		m, err = tx.Inbound(ctx, id)
+		return err
+	})
+	return m, err
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"cashier/api"
+	"cashier/app"
+)
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, flags := newFlagSet("serve", getenv, stderr, true)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := flags.load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	a, err := app.New(ctx, cfg, app.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	fmt.Fprintf(stdout, "cashier is listening on %s (public URL %s, database %s)\n", ln.Addr(), cfg.PublicURL, dbKind(cfg.DB))
+	if len(a.Sandboxed) > 0 {
+		fmt.Fprintf(stdout, "sandbox mode for %s: keys and secrets in %s\n", strings.Join(a.Sandboxed, ", "), cfg.SandboxDir())
+	}
+	if a.JWTSecret != nil {
+		token, err := api.IssueToken(a.JWTSecret, app.DemoUser, time.Now(), 30*24*time.Hour)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "development token for user %q (valid 30 days):\n%s\n", app.DemoUser, token)
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func dbKind(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres") {
+		return "PostgreSQL"
+	}
+	return "SQLite " + dsn
+}
+
+func newLogger(cfg app.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil || cfg.LogLevel == "" {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
