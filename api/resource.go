@@ -11,26 +11,26 @@ import (
 // The JSON shapes of API.md's resources. Amounts are integers in fen.
 
 type orderJSON struct {
-	ID          int64          `json:"id"`
-	Kind        string         `json:"kind"`
-	Status      string         `json:"status"`
-	Subject     string         `json:"subject"`
-	Amount      int64          `json:"amount"`
-	Discount    int64          `json:"discount"`
-	Payable     int64          `json:"payable"`
-	PaidAmount  int64          `json:"paid_amount"`
-	Refunded    int64          `json:"refunded_amount"`
-	Source      string         `json:"source"`
-	CouponID    int64          `json:"coupon_id,omitempty"`
-	CostOrderID int64          `json:"cost_order_id,omitempty"`
-	Items       []itemJSON     `json:"items"`
-	Address     any            `json:"address"`
-	Payments    []paymentJSON  `json:"payments"`
-	Refunds     []any          `json:"refunds"`
-	CreatedAt   time.Time      `json:"created_at"`
-	ExpiresAt   time.Time      `json:"expires_at"`
-	PaidAt      *time.Time     `json:"paid_at"`
-	ClosedAt    *time.Time     `json:"closed_at,omitempty"`
+	ID          int64         `json:"id"`
+	Kind        string        `json:"kind"`
+	Status      string        `json:"status"`
+	Subject     string        `json:"subject"`
+	Amount      int64         `json:"amount"`
+	Discount    int64         `json:"discount"`
+	Payable     int64         `json:"payable"`
+	PaidAmount  int64         `json:"paid_amount"`
+	Refunded    int64         `json:"refunded_amount"`
+	Source      string        `json:"source"`
+	CouponID    int64         `json:"coupon_id,omitempty"`
+	CostOrderID int64         `json:"cost_order_id,omitempty"`
+	Items       []itemJSON    `json:"items"`
+	Address     any           `json:"address"`
+	Payments    []paymentJSON `json:"payments"`
+	Refunds     []any         `json:"refunds"`
+	CreatedAt   time.Time     `json:"created_at"`
+	ExpiresAt   time.Time     `json:"expires_at"`
+	PaidAt      *time.Time    `json:"paid_at"`
+	ClosedAt    *time.Time    `json:"closed_at,omitempty"`
 }
 
 type itemJSON struct {

@@ -68,7 +68,7 @@ func TestAlipayDuplicateNotifications(t *testing.T) {
 		h := newHarness(t, dsn)
 		id, _ := h.mustBuy("app", nil)
 		otn := h.lastOutTradeNo(id)
-		body := signAlipay(t, h.platformKey(), alipayNotification(otn, "6.00", nil)).Encode()
+		body := signAlipay(t, h.platformKey(), h.alipayNotification(otn, "6.00", nil)).Encode()
 
 		var wg sync.WaitGroup
 		replies := make([]string, 20)
@@ -118,11 +118,11 @@ func TestAlipayRejectsBadNotifications(t *testing.T) {
 		key := h.platformKey()
 		otherKey := h.otherKey()
 
-		tampered := signAlipay(t, key, alipayNotification(otn, "0.01", nil))
+		tampered := signAlipay(t, key, h.alipayNotification(otn, "0.01", nil))
 		tampered.Set("total_amount", "6.00") // signed for 0.01
-		tamperedStatus := signAlipay(t, key, alipayNotification(otn, "6.00", map[string]string{"trade_status": "TRADE_CLOSED"}))
+		tamperedStatus := signAlipay(t, key, h.alipayNotification(otn, "6.00", map[string]string{"trade_status": "TRADE_CLOSED"}))
 		tamperedStatus.Set("trade_status", "TRADE_SUCCESS")
-		noSign := signAlipay(t, key, alipayNotification(otn, "6.00", nil))
+		noSign := signAlipay(t, key, h.alipayNotification(otn, "6.00", nil))
 		noSign.Del("sign")
 
 		cases := []struct {
@@ -130,14 +130,15 @@ func TestAlipayRejectsBadNotifications(t *testing.T) {
 			body  string
 			reply string
 		}{
-			{"signed by another key", signAlipay(t, otherKey, alipayNotification(otn, "6.00", nil)).Encode(), "fail"},
+			{"signed by another key", signAlipay(t, otherKey, h.alipayNotification(otn, "6.00", nil)).Encode(), "fail"},
 			{"amount changed after signing", tampered.Encode(), "fail"},
 			{"status changed after signing", tamperedStatus.Encode(), "fail"},
 			{"no signature", noSign.Encode(), "fail"},
 			{"garbage", "%%%&&&===", "fail"},
-			{"wrong app_id", signAlipay(t, key, alipayNotification(otn, "6.00", map[string]string{"app_id": "2021999999999999"})).Encode(), "success"},
-			{"wrong amount", signAlipay(t, key, alipayNotification(otn, "0.01", nil)).Encode(), "success"},
-			{"unknown order", signAlipay(t, key, alipayNotification("ALI20261123000000"+"9999999999", "6.00", nil)).Encode(), "success"},
+			{"wrong app_id", signAlipay(t, key, h.alipayNotification(otn, "6.00", map[string]string{"app_id": "2021999999999999"})).Encode(), "success"},
+			{"wrong seller_id", signAlipay(t, key, h.alipayNotification(otn, "6.00", map[string]string{"seller_id": "2088000000000001"})).Encode(), "success"},
+			{"wrong amount", signAlipay(t, key, h.alipayNotification(otn, "0.01", nil)).Encode(), "success"},
+			{"unknown order", signAlipay(t, key, h.alipayNotification("ALI20261123000000"+"9999999999", "6.00", nil)).Encode(), "success"},
 		}
 		for i, c := range cases {
 			status, text := h.notify(c.body)
@@ -164,7 +165,7 @@ func TestAlipayNotificationWithPlus(t *testing.T) {
 		h := newHarness(t, dsn)
 		id, _ := h.mustBuy("app", nil)
 		otn := h.lastOutTradeNo(id)
-		body := signAlipay(t, h.platformKey(), alipayNotification(otn, "6.00", map[string]string{"subject": "Gold+Silver pack 1+1", "buyer_logon_id": "a+b@example.com"})).Encode()
+		body := signAlipay(t, h.platformKey(), h.alipayNotification(otn, "6.00", map[string]string{"subject": "Gold+Silver pack 1+1", "buyer_logon_id": "a+b@example.com"})).Encode()
 		if status, text := h.notify(body); status != 200 || text != "success" {
 			t.Fatalf("reply %d %q", status, text)
 		}

@@ -67,7 +67,7 @@ func (s *sandbox) alipay() (*alipay.Alipay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox alipay keys: %w", err)
 	}
-	s.sims = append(s.sims, &sim.Alipay{
+	simulator := &sim.Alipay{
 		AppID:        SandboxAlipayAppID,
 		AppPublicKey: &appKey.PublicKey,
 		PlatformKey:  platformKey,
@@ -75,11 +75,13 @@ func (s *sandbox) alipay() (*alipay.Alipay, error) {
 		HTTPClient:   s.httpClient(),
 		Logger:       s.log,
 		Now:          s.now,
-	})
+	}
+	s.sims = append(s.sims, simulator)
 	return alipay.New(alipay.Config{
 		AppID:           SandboxAlipayAppID,
 		PrivateKey:      appKey,
 		AlipayPublicKey: &platformKey.PublicKey,
+		SellerID:        simulator.SellerID(),
 		GatewayURL:      s.publicURL + "/sandbox/alipay/gateway.do",
 		HTTPClient:      s.httpClient(),
 		Logger:          s.log,

@@ -140,4 +140,3 @@ func (s *Service) close(ctx context.Context, order *cashier.Order, reason string
 	s.log.InfoContext(ctx, "order closed", "order_id", order.ID, "reason", reason)
 	return nil
 }
-

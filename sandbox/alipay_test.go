@@ -347,9 +347,26 @@ func TestBadAppSignatureRejected(t *testing.T) {
 	v.Del("sign")
 	unsigned := v.Encode()
 
+	// Signed with the right key, for another app.
+	otherApp, err := alipay.New(alipay.Config{
+		AppID: "9021000000000999", PrivateKey: keyPair(t, testKeyDir, "alipay_app"), AlipayPublicKey: &otherKey.PublicKey,
+		GatewayURL: w.srv.URL + "/sandbox/alipay/gateway.do",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongApp, err := otherApp.Prepare(context.Background(), cashier.PrepareRequest{
+		Gateway: "app", OutTradeNo: "S4", Amount: 100, Subject: "other app",
+		NotifyURL: w.srv.URL + "/notify/alipay",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	for name, order := range map[string]string{
 		"tampered amount": tampered,
 		"other key":       forged.Value.(string),
+		"other app":       wrongApp.Value.(string),
 		"no sign":         unsigned,
 		"garbage":         "%%%",
 	} {

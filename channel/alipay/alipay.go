@@ -36,10 +36,11 @@ type Config struct {
 	// (PEM bytes) are set, requests carry app_cert_sn and alipay_root_cert_sn, and
 	// AlipayPublicKey is taken from AlipayPublicCert.
 	AppCert, AlipayRootCert, AlipayPublicCert []byte
-	SellerID                                  string       // optional; when set, notifications must carry it
-	GatewayURL                                string       // e.g. https://openapi.alipay.com/gateway.do
-	HTTPClient                                *http.Client // for server-to-server calls; nil = a client with a 30s timeout
-	Logger                                    *slog.Logger // nil = discard
+
+	SellerID   string       // optional; when set, notifications must carry it
+	GatewayURL string       // e.g. https://openapi.alipay.com/gateway.do, or the sandbox's
+	HTTPClient *http.Client // for server-to-server calls; nil = a client with a 30s timeout
+	Logger     *slog.Logger // nil = discard
 }
 
 // Alipay is the Alipay channel. It is safe for concurrent use.

@@ -108,7 +108,7 @@ func (a *Alipay) verifySigned(encoded string) (map[string]string, error) {
 	if params["app_id"] != a.appID {
 		return nil, cashier.Errorf(cashier.EUNPROCESSABLE, "alipay message is for app_id %q, not this merchant's", params["app_id"])
 	}
-	if false {
+	if a.sellerID != "" && params["seller_id"] != a.sellerID {
 		return nil, cashier.Errorf(cashier.EUNPROCESSABLE, "alipay message is for seller_id %q, not this merchant's", params["seller_id"])
 	}
 	return params, nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"cashier"
+	"cashier/pemkey"
 )
 
 // fakeGateway answers server-to-server calls with whatever answer returns,
@@ -73,6 +74,8 @@ func TestQuery(t *testing.T) {
 		switch biz["out_trade_no"] {
 		case "P1":
 			return paid, platformSign(t, paid)
+		case "swapped": // genuine, but about another trade
+			return paid, platformSign(t, paid)
 		case "forged":
 			return strings.Replace(paid, `"P1"`, `"forged"`, 1), platformSign(t, paid)
 		case "unsigned":
@@ -108,7 +111,7 @@ func TestQuery(t *testing.T) {
 	if !strings.Contains(cashier.ErrorMessage(err), "系统错误") {
 		t.Errorf("message %q lacks sub_msg", cashier.ErrorMessage(err))
 	}
-	for _, no := range []string{"forged", "unsigned", "weird"} {
+	for _, no := range []string{"swapped", "forged", "unsigned", "weird"} {
 		_, err = a.Query(ctx, no)
 		wantCode(t, err, cashier.ECHANNEL)
 	}
@@ -180,4 +183,44 @@ func TestGatewayFailures(t *testing.T) {
 	if err == nil {
 		t.Error("cancelled context ignored")
 	}
+}
+
+func TestCertificateModeResponses(t *testing.T) {
+	platformCert := selfSignedPEM(t, platformKey(), &platformKey().PublicKey)
+	platformSN, err := CertSN(platformCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := `{"code":"10000","msg":"Success","out_trade_no":"C1","trade_no":"2026","trade_status":"WAIT_BUYER_PAY","total_amount":"1.00"}`
+	var answerSN string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.FormValue("app_cert_sn") != "e90dd23a37c5c7b616e003970817ff82" || r.FormValue("alipay_root_cert_sn") == "" {
+			t.Errorf("request lacks certificate SNs: %v", r.Form)
+		}
+		fmt.Fprintf(w, `{"alipay_trade_query_response":%s,"alipay_cert_sn":%q,"sign":%q}`, raw, answerSN, platformSign(t, raw))
+	}))
+	defer srv.Close()
+
+	key, err := pemkey.ParseRSAPrivateKey(readVector(t, "alipay_app_private_key.b64der.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.PrivateKey = key
+	cfg.AlipayPublicKey = nil
+	cfg.AppCert = readVector(t, "alipay_app_public_cert.crt")
+	cfg.AlipayRootCert = readVector(t, "alipay_root_cert.crt")
+	cfg.AlipayPublicCert = platformCert
+	cfg.GatewayURL = srv.URL + "/gateway.do"
+	a := newTestAlipay(t, cfg)
+
+	answerSN = platformSN
+	n, err := a.Query(context.Background(), "C1")
+	if err != nil || n.Status != cashier.NotifyPending {
+		t.Fatalf("query: %+v, %v", n, err)
+	}
+	// Alipay signed with a certificate we do not have: rotated.
+	answerSN = "0123456789abcdef0123456789abcdef"
+	_, err = a.Query(context.Background(), "C1")
+	wantCode(t, err, cashier.ECHANNEL)
 }

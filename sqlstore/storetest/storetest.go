@@ -23,10 +23,14 @@ const EnvPostgres = "CASHIER_TEST_DATABASE_URL"
 // Dialects runs fn as a subtest for each database: "sqlite" always, "postgres"
 // when EnvPostgres is set (skipped with a message otherwise). fn gets a DSN for
 // a new, empty database of its own.
-func Dialects(t *testing.T, fn func(t *testing.T, dsn string)) {
+// It takes a *testing.T or a *testing.B.
+func Dialects[T interface {
+	testing.TB
+	Run(string, func(T)) bool
+}](t T, fn func(t T, dsn string)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { fn(t, SQLiteDSN(t)) })
-	t.Run("postgres", func(t *testing.T) { fn(t, PostgresDSN(t)) })
+	t.Run("sqlite", func(t T) { fn(t, SQLiteDSN(t)) })
+	t.Run("postgres", func(t T) { fn(t, PostgresDSN(t)) })
 }
 
 // SQLiteDSN returns the path of a new SQLite database in t's temporary directory.
