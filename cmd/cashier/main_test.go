@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cashier/sqlstore/storetest"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while the server writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// waitFor polls until re matches out, or fails at the deadline.
+func waitFor(t *testing.T, out *syncBuffer, re *regexp.Regexp, errc <-chan error) []string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			return m
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("serve ended early: %v\n%s", err, out)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no %q in output:\n%s", re, out)
+	return nil
+}
+
+// The first command of the README: no configuration, sandbox mode, demo data,
+// a token printed, graceful shutdown.
+func TestServeSandbox(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, env(map[string]string{"CASHIER_DATA": data}), &stdout, &stderr)
+	}()
+	addr := waitFor(t, &stdout, regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`), errc)[1]
+	token := waitFor(t, &stdout, regexp.MustCompile(`valid 30 days\):\n(\S+)\n`), errc)[1]
+
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("readyz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/packages", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.Count(body.String(), `"price"`) < 3 {
+		t.Fatalf("packages with the printed token: %d %s", resp.StatusCode, body.String())
+	}
+	for _, f := range []string{"alipay_app_private.pem", "alipay_app_public.pem", "alipay_platform_private.pem",
+		"alipay_platform_public.pem", "jwt_secret.txt"} {
+		if _, err := os.Stat(filepath.Join(data, "sandbox", f)); err != nil {
+			t.Errorf("sandbox file: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "cashier.db")); err != nil {
+		t.Errorf("SQLite database: %v", err)
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("serve after SIGINT: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	if strings.Contains(stderr.String(), "PRIVATE KEY") || strings.Contains(stdout.String(), "PRIVATE KEY") {
+		t.Error("key material in the output")
+	}
+}
+
+func TestToken(t *testing.T) {
+	data := t.TempDir()
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"token", "--user", "alice", "--data", data}, env(nil), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := os.ReadFile(filepath.Join(data, "sandbox", "jwt_secret.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims jwt.RegisteredClaims
+	_, err = jwt.ParseWithClaims(strings.TrimSpace(out.String()), &claims, func(*jwt.Token) (any, error) {
+		return []byte(strings.TrimSpace(string(secret))), nil
+	}, jwt.WithValidMethods([]string{"HS256"}))
+	if err != nil || claims.Subject != "alice" {
+		t.Fatalf("token %q: %v, sub %q", out.String(), err, claims.Subject)
+	}
+	if err := run(context.Background(), []string{"token", "--data", data}, env(nil), &out, &errOut); err == nil {
+		t.Error("token without --user succeeded")
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		var out bytes.Buffer
+		args := []string{"migrate", "--data", t.TempDir(), "--db", dsn}
+		for i := 0; i < 2; i++ { // twice: the second run has nothing to do
+			if err := run(context.Background(), args, env(nil), &out, &out); err != nil {
+				t.Fatalf("migrate: %v\n%s", err, out.String())
+			}
+		}
+		if !strings.Contains(out.String(), "migrations applied") {
+			t.Errorf("output: %s", out.String())
+		}
+	})
+}
+
+func TestBadInvocations(t *testing.T) {
+	dir := t.TempDir()
+	typo := filepath.Join(dir, "typo.json")
+	os.WriteFile(typo, []byte(`{"adress": "127.0.0.1:9"}`), 0o600)
+	badAlipay := filepath.Join(dir, "alipay.json")
+	os.WriteFile(badAlipay, []byte(`{"alipay": {"app_id": "1"}}`), 0o600)
+	cases := []struct {
+		args []string
+		says string
+	}{
+		{nil, "no command"},
+		{[]string{"fly"}, "unknown command"},
+		{[]string{"serve", "--config", filepath.Join(dir, "missing.json")}, "no such file"},
+		{[]string{"serve", "--config", typo}, "unknown field"},
+		{[]string{"serve", "--config", badAlipay}, "private_key_file is required"},
+	}
+	for _, c := range cases {
+		var out bytes.Buffer
+		err := run(context.Background(), c.args, env(map[string]string{"CASHIER_DATA": dir}), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%v: %v, want %q", c.args, err, c.says)
+		}
+	}
+}
