@@ -277,7 +277,7 @@ func (h *harness) platformKey() *rsa.PrivateKey {
 // sends it, with fields overridden by over ("" deletes a field).
 func (h *harness) alipayNotification(outTradeNo, amount string, over map[string]string) map[string]string {
 	p := map[string]string{
-		"seller_id": (&sandbox.Alipay{PlatformKey: h.platformKey()}).SellerID(),
+		"seller_id":   (&sandbox.Alipay{PlatformKey: h.platformKey()}).SellerID(),
 		"notify_time": "2026-11-23 18:00:00", "notify_type": "trade_status_sync", "notify_id": "n" + outTradeNo,
 		"app_id": app.SandboxAlipayAppID, "charset": "utf-8", "version": "1.0", "sign_type": "RSA2",
 		"trade_no": "2026112322001400000000000001", "out_trade_no": outTradeNo, "trade_status": "TRADE_SUCCESS",
