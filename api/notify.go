@@ -87,7 +87,10 @@ func handleAlipayReturn(co *checkout.Service, log *slog.Logger, resultURL string
 		}
 		p, err := co.PaymentByOutTradeNo(r.Context(), outTradeNo)
 		if err != nil {
-			writeError(w, r, log, err)
+			if cashier.ErrorCode(err) != cashier.ENOTFOUND {
+				log.ErrorContext(r.Context(), "alipay return: load payment", "err", err)
+			}
+			renderResult(w, http.StatusNotFound, resultPage{Title: "Payment not found", Text: "This payment is not known here. Your order's status is shown in the app."})
 			return
 		}
 		target := "/pay/result/" + p.OutTradeNo

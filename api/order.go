@@ -113,6 +113,10 @@ func handleOrders(co *checkout.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		f := cashier.OrderFilter{Status: cashier.OrderStatus(q.Get("status")), Limit: 20}
+		if !validStatus(f.Status) {
+			writeError(w, r, log, cashier.Errorf(cashier.EINVALID, "unknown status %q", truncate(string(f.Status), 32)))
+			return
+		}
 		var err error
 		if f.BeforeID, err = optionalID(q, "before_id"); err != nil {
 			writeError(w, r, log, err)
@@ -171,4 +175,13 @@ func handleCoupons(co *checkout.Service, log *slog.Logger) http.Handler {
 		}
 		writeOK(w, out)
 	})
+}
+
+func validStatus(s cashier.OrderStatus) bool {
+	switch s {
+	case "", cashier.OrderPending, cashier.OrderPaid, cashier.OrderFulfilled, cashier.OrderClosed,
+		cashier.OrderRefunding, cashier.OrderRefunded, cashier.OrderPartiallyRefunded:
+		return true
+	}
+	return false
 }

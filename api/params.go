@@ -1,9 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net"
@@ -32,8 +32,11 @@ func params(r *http.Request) (url.Values, error) {
 		if len(strings.TrimSpace(string(body))) == 0 {
 			return v, nil
 		}
+		// Numbers stay as written: 1000000 must not become "1e+06".
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
 		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
+		if err := dec.Decode(&m); err != nil {
 			return nil, cashier.Errorf(cashier.EINVALID, "request body is not a JSON object")
 		}
 		for k, val := range m {
@@ -41,8 +44,10 @@ func params(r *http.Request) (url.Values, error) {
 			case nil:
 			case string:
 				v.Set(k, x)
-			case float64, bool, json.Number:
-				v.Set(k, fmt.Sprint(x))
+			case json.Number:
+				v.Set(k, x.String())
+			case bool:
+				v.Set(k, strconv.FormatBool(x))
 			default:
 				b, _ := json.Marshal(x)
 				v.Set(k, string(b))

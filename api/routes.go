@@ -7,6 +7,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(cfg.Pinger, log))
+	mux.Handle("GET /openapi.json", handleOpenAPI())
 
 	mux.Handle("POST /api/v1/order", user(handleCreateOrder(co, log)))
 	mux.Handle("GET /api/v1/packages", user(handlePackages(co, log)))

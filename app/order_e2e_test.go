@@ -125,6 +125,11 @@ func TestCreateOrderBadInput(t *testing.T) {
 func TestCreateOrderJSON(t *testing.T) {
 	storetest.Dialects(t, func(t *testing.T, dsn string) {
 		h := newHarness(t, dsn)
+		// Large ids stay integers (not 1e+06).
+		if r := h.do("POST", "/api/v1/order", h.token, "application/json",
+			strings.NewReader(`{"source":"ch9","package_id":1000000,"channel":"alipay","gateway":"app"}`)); r.Status != 404 || !strings.Contains(r.Message, "package 1000000 not found") {
+			t.Fatalf("large id: %d %s", r.Status, r.Message)
+		}
 		r := h.do("POST", "/api/v1/order", h.token, "application/json",
 			strings.NewReader(`{"source":"ch9","package_id":1,"channel":"alipay","gateway":"app"}`))
 		if r.Status != 200 || r.Code != 0 || r.OrderID == "" {
@@ -260,6 +265,27 @@ func TestExpiredOrderCannotBePaid(t *testing.T) {
 	})
 }
 
+// An abandoned, expired order does not keep its coupon or the order it
+// upgrades from a new order: it is closed when they are asked for.
+func TestExpiredOrderReleasesWhatItHolds(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		h := newHarness(t, dsn)
+		cost, _ := h.mustBuy("app", url.Values{"package_id": {"1"}})
+		h.sandboxPay(h.lastOutTradeNo(cost), "")
+		abandoned, _ := h.mustBuy("app", url.Values{"package_id": {"3"}, "coupon_prop_id": {"1"}, "cost_order_id": {cost}})
+		if r := h.buy("app", url.Values{"package_id": {"3"}, "coupon_prop_id": {"1"}}); r.Status != 409 {
+			t.Fatalf("coupon held by a live order: %d %s", r.Status, r.Message)
+		}
+		h.clock.Advance(31 * time.Minute)
+		if r := h.buy("app", url.Values{"package_id": {"3"}, "coupon_prop_id": {"1"}, "cost_order_id": {cost}}); r.Status != 200 {
+			t.Fatalf("coupon and cost order held by an expired order: %d %s", r.Status, r.Message)
+		}
+		if o := h.order(abandoned); o.Status != "closed" {
+			t.Fatalf("abandoned order is %s", o.Status)
+		}
+	})
+}
+
 func TestListsAndHealth(t *testing.T) {
 	storetest.Dialects(t, func(t *testing.T, dsn string) {
 		h := newHarness(t, dsn)
@@ -282,6 +308,9 @@ func TestListsAndHealth(t *testing.T) {
 		json.Unmarshal(h.get("/api/v1/orders?limit=2&before_id="+itoa(page.Next), h.token).Data, &page)
 		if len(page.Items) != 1 {
 			t.Fatalf("second page: %+v", page)
+		}
+		if r := h.get("/api/v1/orders?status=lost", h.token); r.Status != 400 {
+			t.Errorf("unknown status filter: %d", r.Status)
 		}
 		if r := h.get("/api/v1/orders", h.tokenFor("nobody")); !strings.Contains(string(r.Data), `"items":[]`) {
 			t.Errorf("another user's list: %s", r.Data)

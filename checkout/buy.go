@@ -54,6 +54,9 @@ func (s *Service) BuyPackage(ctx context.Context, req BuyPackageRequest) (*Purch
 		return nil, err
 	}
 	now := s.now()
+	if err := s.releaseExpiredHolders(ctx, req, now); err != nil {
+		return nil, err
+	}
 	var order *cashier.Order
 	err = s.store.View(ctx, func(tx cashier.Tx) error {
 		order, err = s.priceOrder(ctx, tx, req, now)
@@ -98,6 +101,45 @@ func (s *Service) BuyPackage(ctx context.Context, req BuyPackageRequest) (*Purch
 	s.log.InfoContext(ctx, "order created", "order_id", order.ID, "user_id", order.UserID, "payable", order.Payable,
 		"channel", pay.Channel, "gateway", pay.Gateway, "out_trade_no", pay.OutTradeNo)
 	return &Purchase{Order: order, Payment: pay, Credential: cred}, nil
+}
+
+// releaseExpiredHolders closes the expired pending orders that hold what req
+// wants to use (its coupon, the order it upgrades), so that an abandoned order
+// never keeps them from their owner.
+func (s *Service) releaseExpiredHolders(ctx context.Context, req BuyPackageRequest, now time.Time) error {
+	var holders []*cashier.Order
+	err := s.store.View(ctx, func(tx cashier.Tx) error {
+		var ids []int64
+		if req.CouponID != 0 {
+			if c, err := tx.Coupon(ctx, req.CouponID); err == nil && c.UserID == req.UserID && c.Status == cashier.CouponLocked {
+				ids = append(ids, c.OrderID)
+			}
+		}
+		if req.CostOrderID != 0 {
+			if o, err := tx.Order(ctx, req.CostOrderID); err == nil && o.UserID == req.UserID && o.CostClaimedBy != 0 {
+				ids = append(ids, o.CostClaimedBy)
+			}
+		}
+		for _, id := range ids {
+			o, err := tx.Order(ctx, id)
+			if err != nil {
+				return err
+			}
+			if o.Expired(now) {
+				holders = append(holders, o)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, o := range holders {
+		if err := s.close(ctx, o, "expired"); err != nil && cashier.ErrorCode(err) != cashier.ECONFLICT {
+			return err
+		}
+	}
+	return nil
 }
 
 // priceOrder builds the pending order of req with its amounts, checking the

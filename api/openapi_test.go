@@ -1,0 +1,321 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// openAPIDoc is the part of the description the tests look at.
+type openAPIDoc struct {
+	OpenAPI string `json:"openapi"`
+	Info    struct {
+		Title   string `json:"title"`
+		Version string `json:"version"`
+	} `json:"info"`
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		SecuritySchemes map[string]json.RawMessage `json:"securitySchemes"`
+		Parameters      map[string]openAPIParam    `json:"parameters"`
+	} `json:"components"`
+}
+
+type openAPIOperation struct {
+	OperationID string                     `json:"operationId"`
+	Parameters  []openAPIParam             `json:"parameters"`
+	Security    []map[string][]string      `json:"security"`
+	Responses   map[string]json.RawMessage `json:"responses"`
+}
+
+type openAPIParam struct {
+	Ref  string `json:"$ref"`
+	Name string `json:"name"`
+	In   string `json:"in"`
+}
+
+// httpMethods are the operation keys of an OpenAPI path item.
+var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+func parseOpenAPI(t *testing.T) *openAPIDoc {
+	t.Helper()
+	var doc openAPIDoc
+	if err := json.Unmarshal(openAPIJSON, &doc); err != nil {
+		t.Fatalf("openapi.json is not valid JSON: %v", err)
+	}
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
+	}
+	if doc.Info.Title == "" || doc.Info.Version == "" {
+		t.Errorf("info needs a title and a version, got %+v", doc.Info)
+	}
+	if len(doc.Paths) == 0 {
+		t.Fatal("openapi.json has no paths")
+	}
+	return &doc
+}
+
+// operations returns the documented operations of a path item by method.
+func operations(t *testing.T, item map[string]json.RawMessage) map[string]openAPIOperation {
+	t.Helper()
+	ops := map[string]openAPIOperation{}
+	for _, m := range httpMethods {
+		raw, ok := item[m]
+		if !ok {
+			continue
+		}
+		var op openAPIOperation
+		if err := json.Unmarshal(raw, &op); err != nil {
+			t.Fatalf("operation %s: %v", m, err)
+		}
+		ops[m] = op
+	}
+	return ops
+}
+
+// route is one pattern registered on the mux.
+type route struct {
+	file   string
+	method string // "" matches every method
+	path   string // in OpenAPI's spelling
+	user   bool   // wrapped in the bearer-token check
+}
+
+var (
+	muxCall    = regexp.MustCompile(`\bmux\.Handle(?:Func)?\(`)
+	muxPattern = regexp.MustCompile(`\bmux\.Handle(?:Func)?\(\s*"([^"]*)"\s*,\s*(user\()?`)
+	// wildcards of ServeMux patterns: {name}, {name...} and {$}
+	muxWildcard = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)?(\.\.\.)?(\$)?\}`)
+	pathParam   = regexp.MustCompile(`\{([^}]+)\}`)
+)
+
+// routesIn reads the patterns registered in the Go source files matching glob.
+// Every registration must use a string literal, so that none escapes the check.
+func routesIn(t *testing.T, glob string) []route {
+	t.Helper()
+	files, err := filepath.Glob(glob)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no files match %s (%v)", glob, err)
+	}
+	var routes []route
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := len(muxCall.FindAllIndex(src, -1))
+		found := muxPattern.FindAllSubmatch(src, -1)
+		if len(found) != calls {
+			t.Errorf("%s: %d mux.Handle calls but %d with a literal pattern: register routes with string literals so that this test can check them", file, calls, len(found))
+		}
+		for _, m := range found {
+			pattern := string(m[1])
+			method, path, ok := strings.Cut(pattern, " ")
+			if !ok {
+				method, path = "", pattern
+			}
+			path = strings.TrimSpace(path)
+			if i := strings.Index(path, "/"); i > 0 { // a host before the path
+				path = path[i:]
+			}
+			path = muxWildcard.ReplaceAllStringFunc(path, func(w string) string {
+				sub := muxWildcard.FindStringSubmatch(w)
+				if sub[3] != "" {
+					return ""
+				}
+				return "{" + sub[1] + "}"
+			})
+			routes = append(routes, route{file: filepath.Base(file), method: strings.ToLower(method), path: path, user: len(m[2]) > 0})
+		}
+	}
+	return routes
+}
+
+// servedRoutes are the routes of addRoutes and of the sandbox, plus
+// GET /openapi.json itself; the catch-all "/" is left out.
+func servedRoutes(t *testing.T) []route {
+	t.Helper()
+	var routes []route
+	for _, r := range append(routesIn(t, "routes.go"), routesIn(t, filepath.Join("..", "sandbox", "*.go"))...) {
+		if r.path != "/" {
+			routes = append(routes, r)
+		}
+	}
+	if !slices.ContainsFunc(routes, func(r route) bool { return r.path == "/openapi.json" }) {
+		// Required even before routes.go registers it, so that the
+		// coverage check below fails until it does.
+		routes = append(routes, route{file: "(required)", method: "get", path: "/openapi.json"})
+	}
+	return routes
+}
+
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	doc := parseOpenAPI(t)
+	routes := servedRoutes(t)
+	if len(routes) < 10 {
+		t.Fatalf("found only %d routes in routes.go and sandbox/: is the pattern regexp out of date?", len(routes))
+	}
+	src, err := os.ReadFile("routes.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(src, []byte(`"GET /openapi.json"`)) {
+		t.Errorf(`routes.go does not register "GET /openapi.json" (add mux.Handle("GET /openapi.json", handleOpenAPI()))`)
+	}
+	for _, r := range routes {
+		item, ok := doc.Paths[r.path]
+		if !ok {
+			t.Errorf("%s: %s %s is not in openapi.json's paths", r.file, strings.ToUpper(r.method), r.path)
+			continue
+		}
+		ops := operations(t, item)
+		want := r.method
+		if want == "" {
+			want = "post" // a pattern without a method: at least the channels' POST
+		}
+		op, ok := ops[want]
+		if !ok {
+			t.Errorf("%s: %s %s is not documented (openapi.json has %v)", r.file, strings.ToUpper(want), r.path, slices.Sorted(maps.Keys(ops)))
+			continue
+		}
+		if got := slices.ContainsFunc(op.Security, func(s map[string][]string) bool { _, ok := s["bearerAuth"]; return ok }); got != r.user {
+			t.Errorf("%s %s: bearerAuth documented = %v, but the route's user check = %v", strings.ToUpper(want), r.path, got, r.user)
+		}
+	}
+	// And the other way round: nothing is documented that is not served.
+	for path, item := range doc.Paths {
+		for method := range operations(t, item) {
+			served := slices.ContainsFunc(routes, func(r route) bool {
+				return r.path == path && (r.method == "" || r.method == method || (r.method == "get" && method == "head"))
+			})
+			if !served {
+				t.Errorf("openapi.json documents %s %s, which no route serves", strings.ToUpper(method), path)
+			}
+		}
+	}
+}
+
+func TestOpenAPIDocumentIsConsistent(t *testing.T) {
+	doc := parseOpenAPI(t)
+	if _, ok := doc.Components.SecuritySchemes["bearerAuth"]; !ok {
+		t.Error("components.securitySchemes has no bearerAuth")
+	}
+	var whole any
+	if err := json.Unmarshal(openAPIJSON, &whole); err != nil {
+		t.Fatal(err)
+	}
+	// Every local $ref resolves.
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if ref, ok := x["$ref"].(string); ok {
+				if _, err := resolvePointer(whole, ref); err != nil {
+					t.Errorf("$ref %q: %v", ref, err)
+				}
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(whole)
+
+	ids := map[string]string{}
+	for path, item := range doc.Paths {
+		var inTemplate []string
+		for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
+			inTemplate = append(inTemplate, m[1])
+		}
+		for method, op := range operations(t, item) {
+			where := strings.ToUpper(method) + " " + path
+			if op.OperationID == "" {
+				t.Errorf("%s has no operationId", where)
+			} else if other, dup := ids[op.OperationID]; dup {
+				t.Errorf("%s and %s share operationId %q", where, other, op.OperationID)
+			}
+			ids[op.OperationID] = where
+			if len(op.Responses) == 0 {
+				t.Errorf("%s has no responses", where)
+			}
+			var declared []string
+			for _, p := range op.Parameters {
+				if p.Ref != "" {
+					p = doc.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+				}
+				if p.In == "path" {
+					declared = append(declared, p.Name)
+				}
+			}
+			slices.Sort(declared)
+			want := slices.Sorted(slices.Values(inTemplate))
+			if !slices.Equal(declared, want) {
+				t.Errorf("%s declares path parameters %v, its template has %v", where, declared, want)
+			}
+		}
+	}
+}
+
+// resolvePointer follows a local JSON pointer ("#/a/b") in doc.
+func resolvePointer(doc any, ref string) (any, error) {
+	rest, ok := strings.CutPrefix(ref, "#/")
+	if !ok {
+		return nil, errNotLocal
+	}
+	cur := doc
+	for _, tok := range strings.Split(rest, "/") {
+		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, errBadPointer
+		}
+		if cur, ok = m[tok]; !ok {
+			return nil, errBadPointer
+		}
+	}
+	return cur, nil
+}
+
+var (
+	errNotLocal   = errors.New("not a local reference")
+	errBadPointer = errors.New("does not resolve")
+)
+
+func TestOpenAPIHandler(t *testing.T) {
+	onDisk, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(onDisk, openAPIJSON) {
+		t.Fatal("the embedded description differs from openapi.json")
+	}
+	rec := httptest.NewRecorder()
+	handleOpenAPI().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200", rec.Code)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	if cc := rec.Header().Get("Cache-Control"); cc != "public, max-age=300" {
+		t.Errorf("Cache-Control = %q, want public, max-age=300", cc)
+	}
+	if !bytes.Equal(rec.Body.Bytes(), onDisk) {
+		t.Errorf("body (%d bytes) is not openapi.json (%d bytes)", rec.Body.Len(), len(onDisk))
+	}
+}
