@@ -93,3 +93,16 @@ type NotifyReply struct {
 	ContentType string
 	Body        []byte
 }
+
+// Querier is a channel that can be asked about an attempt, for when its
+// notification never came. A trade the channel does not know is ENOTFOUND.
+type Querier interface {
+	Query(ctx context.Context, outTradeNo string) (*Notification, error)
+}
+
+// Closer is a channel that can close an unpaid attempt, so that a buyer cannot
+// pay it after cashier gave up on it. Closing a trade the channel does not
+// know is not an error; closing one already paid is ECONFLICT.
+type Closer interface {
+	Close(ctx context.Context, outTradeNo string) error
+}
