@@ -198,9 +198,15 @@ func TestAlipayRepayAndLatePayment(t *testing.T) {
 		if out := h.sandboxPay(second, ""); out["notify_reply"] != "success" {
 			t.Fatalf("pay second: %v", out)
 		}
-		// The buyer also finished paying the first attempt in the app.
-		if out := h.sandboxPay(first, ""); out["notify_reply"] != "success" {
-			t.Fatalf("pay first late: %v", out)
+		// Re-paying closed the first attempt at Alipay too: it can no longer be paid there.
+		if status, _ := h.trySandboxPay(first); status != http.StatusConflict {
+			t.Fatalf("paying the closed first attempt at the sandbox: %d", status)
+		}
+		// But the buyer had paid it just before the close reached Alipay: its
+		// notification arrives late.
+		late := signAlipay(t, h.platformKey(), h.alipayNotification(first, "6.00", map[string]string{"trade_no": "2026112322001400000000000009"})).Encode()
+		if status, text := h.notify(late); status != 200 || text != "success" {
+			t.Fatalf("late notification: %d %q", status, text)
 		}
 		o = h.order(id)
 		if o.Status != "paid" || o.PaidAmount != 600 {
@@ -228,7 +234,11 @@ func TestAlipayClosedAttemptPaysPendingOrder(t *testing.T) {
 		first := h.lastOutTradeNo(id)
 		h.post("/api/v1/orders/"+id+"/pay", h.token, url.Values{"channel": {"alipay"}, "gateway": {"app"}})
 		second := h.lastOutTradeNo(id)
-		h.sandboxPay(first, "")
+		// The first attempt was paid just before re-paying closed it at Alipay.
+		paid := signAlipay(t, h.platformKey(), h.alipayNotification(first, "6.00", nil)).Encode()
+		if status, text := h.notify(paid); status != 200 || text != "success" {
+			t.Fatalf("notification of the closed attempt: %d %q", status, text)
+		}
 		h.sandboxPay(second, "")
 		o := h.order(id)
 		if o.Status != "paid" || o.Payments[0].Status != "paid" || o.Payments[1].Status != "needs_refund" {

@@ -260,6 +260,21 @@ func (h *harness) sandboxPay(outTradeNo, result string) map[string]any {
 	return out
 }
 
+// trySandboxPay asks the simulator to pay and returns its status and body.
+func (h *harness) trySandboxPay(outTradeNo string) (int, string) {
+	h.t.Helper()
+	req, _ := http.NewRequest("POST", h.url+"/sandbox/alipay/pay", strings.NewReader(url.Values{"out_trade_no": {outTradeNo}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
+}
+
 func (h *harness) platformKey() *rsa.PrivateKey {
 	h.t.Helper()
 	b, err := os.ReadFile(filepath.Join(h.app.Config.SandboxDir(), "alipay_platform_private.pem"))

@@ -2,6 +2,8 @@ package checkout
 
 import (
 	"context"
+	"log/slog"
+	"time"
 
 	"cashier"
 )
@@ -33,6 +35,7 @@ func (s *Service) Pay(ctx context.Context, userID string, orderID int64, req Pay
 	if err != nil {
 		return nil, err
 	}
+	var superseded []cashier.Payment
 	err = s.store.Update(ctx, func(tx cashier.Tx) error {
 		cur, err := tx.Order(ctx, order.ID)
 		if err != nil {
@@ -41,14 +44,8 @@ func (s *Service) Pay(ctx context.Context, userID string, orderID int64, req Pay
 		if err := payable(cur); err != nil {
 			return err
 		}
-		for _, p := range cur.Payments {
-			if p.Status != cashier.PaymentPending {
-				continue
-			}
-			if _, err := tx.TransitionPayment(ctx, p.ID, []cashier.PaymentStatus{cashier.PaymentPending},
-				cashier.PaymentChange{Status: cashier.PaymentClosed, At: now}); err != nil {
-				return err
-			}
+		if superseded, err = closeOpenAttempts(ctx, tx, cur.Payments, now); err != nil {
+			return err
 		}
 		pay.OrderID = cur.ID
 		return tx.InsertPayment(ctx, pay)
@@ -56,6 +53,7 @@ func (s *Service) Pay(ctx context.Context, userID string, orderID int64, req Pay
 	if err != nil {
 		return nil, err
 	}
+	s.closeAtChannels(ctx, superseded)
 	s.log.InfoContext(ctx, "payment attempt created", "order_id", order.ID, "channel", pay.Channel,
 		"gateway", pay.Gateway, "out_trade_no", pay.OutTradeNo)
 	order.Payments = append(order.Payments, *pay)
@@ -93,6 +91,7 @@ func (s *Service) Cancel(ctx context.Context, userID string, orderID int64) (*ca
 // one transaction. Losing the race to a payment is reported as a conflict.
 func (s *Service) close(ctx context.Context, order *cashier.Order, reason string) error {
 	at := s.now()
+	var closed []cashier.Payment
 	err := s.store.Update(ctx, func(tx cashier.Tx) error {
 		ok, err := tx.TransitionOrder(ctx, order.ID, cashier.OrderPending, cashier.OrderChange{Status: cashier.OrderClosed, At: at})
 		if err != nil {
@@ -122,13 +121,8 @@ func (s *Service) close(ctx context.Context, order *cashier.Order, reason string
 		if err != nil {
 			return err
 		}
-		for _, p := range payments {
-			if p.Status == cashier.PaymentPending {
-				if _, err := tx.TransitionPayment(ctx, p.ID, []cashier.PaymentStatus{cashier.PaymentPending},
-					cashier.PaymentChange{Status: cashier.PaymentClosed, At: at}); err != nil {
-					return err
-				}
-			}
+		if closed, err = closeOpenAttempts(ctx, tx, payments, at); err != nil {
+			return err
 		}
 		return insertEvent(ctx, tx, cashier.EventOrderClosed, order.ID, at, map[string]any{
 			"order_id": order.ID, "user_id": order.UserID, "reason": reason,
@@ -138,5 +132,45 @@ func (s *Service) close(ctx context.Context, order *cashier.Order, reason string
 		return err
 	}
 	s.log.InfoContext(ctx, "order closed", "order_id", order.ID, "reason", reason)
+	s.closeAtChannels(ctx, closed)
 	return nil
+}
+
+// closeOpenAttempts closes the pending attempts among payments and returns them.
+func closeOpenAttempts(ctx context.Context, tx cashier.Tx, payments []cashier.Payment, at time.Time) ([]cashier.Payment, error) {
+	var closed []cashier.Payment
+	for _, p := range payments {
+		if p.Status != cashier.PaymentPending {
+			continue
+		}
+		ok, err := tx.TransitionPayment(ctx, p.ID, []cashier.PaymentStatus{cashier.PaymentPending},
+			cashier.PaymentChange{Status: cashier.PaymentClosed, At: at})
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			closed = append(closed, p)
+		}
+	}
+	return closed, nil
+}
+
+// closeAtChannels asks the channels to close attempts cashier closed, so that
+// the buyer can no longer pay them. It is best effort: an attempt paid anyway
+// is still recorded when its notification comes, and refunded.
+func (s *Service) closeAtChannels(ctx context.Context, payments []cashier.Payment) {
+	for _, p := range payments {
+		closer, ok := s.channels[p.Channel].(cashier.Closer)
+		if !ok {
+			continue
+		}
+		if err := closer.Close(ctx, p.OutTradeNo); err != nil {
+			level := slog.LevelWarn
+			if cashier.ErrorCode(err) == cashier.ECONFLICT {
+				level = slog.LevelInfo // paid meanwhile: its notification will say so
+			}
+			s.log.Log(ctx, level, "could not close an attempt at its channel", "channel", p.Channel,
+				"out_trade_no", p.OutTradeNo, "err", err)
+		}
+	}
 }
