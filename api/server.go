@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"cashier/checkout"
 )
@@ -23,6 +24,8 @@ type Config struct {
 	Logger   *slog.Logger
 	// Sandbox, when not nil, serves the simulated channels under /sandbox/.
 	Sandbox interface{ Register(*http.ServeMux) }
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 	// ResultURL is where a browser goes after paying on a channel's page;
 	// "{order_id}" is replaced. Empty: cashier's own result page.
 	ResultURL string
@@ -36,6 +39,7 @@ func NewServer(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	addRoutes(mux, cfg)
 	var h http.Handler = mux
+	h = withClientIP(cfg.TrustedProxies, h)
 	h = limitBody(h)
 	h = recoverPanics(cfg.Logger, h)
 	return h

@@ -100,7 +100,12 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.Checkout = checkout.New(checkout.Config{
 		Store: a.Store, Channels: channels, URLs: urls, OrderTTL: time.Duration(cfg.OrderTTL), Now: opts.Now, Logger: log,
 	})
-	apiCfg := api.Config{Checkout: a.Checkout, Auth: auth, Pinger: a.Store, Logger: log, ResultURL: cfg.ResultURL}
+	proxies, err := cfg.proxies()
+	if err != nil {
+		return err
+	}
+	apiCfg := api.Config{Checkout: a.Checkout, Auth: auth, Pinger: a.Store, Logger: log, ResultURL: cfg.ResultURL,
+		TrustedProxies: proxies}
 	if sb != nil {
 		sb.lookup = a.credential
 		apiCfg.Sandbox = sb

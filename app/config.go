@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,10 @@ type Config struct {
 	// ResultURL is where a browser goes after paying on a channel's page;
 	// "{order_id}" is replaced. Default: cashier's own result page.
 	ResultURL string `json:"result_url"`
-	LogFormat string `json:"log_format"` // "text" (default) or "json"
+	// TrustedProxies are the reverse proxies (CIDRs or addresses) whose
+	// X-Forwarded-For names the buyer's address; nobody else's is believed.
+	TrustedProxies []string `json:"trusted_proxies"`
+	LogFormat      string   `json:"log_format"` // "text" (default) or "json"
 	LogLevel  string `json:"log_level"`  // "debug", "info" (default), "warn", "error"
 
 	JWT    JWTConfig     `json:"jwt"`
@@ -150,6 +154,9 @@ func (c *Config) Check() error {
 			errs = append(errs, errors.New("alipay: set alipay_public_key_file, or the three certificate files"))
 		}
 	}
+	if _, err := c.proxies(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log_format %q: use text or json", c.LogFormat))
 	}
@@ -158,3 +165,20 @@ func (c *Config) Check() error {
 
 // SandboxDir is where sandbox key material and secrets live.
 func (c *Config) SandboxDir() string { return filepath.Join(c.Data, "sandbox") }
+
+// proxies parses TrustedProxies.
+func (c *Config) proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("trusted_proxies: %q is neither an address nor a CIDR", s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
