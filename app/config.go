@@ -28,7 +28,7 @@ type Config struct {
 	// X-Forwarded-For names the buyer's address; nobody else's is believed.
 	TrustedProxies []string `json:"trusted_proxies"`
 	LogFormat      string   `json:"log_format"` // "text" (default) or "json"
-	LogLevel  string `json:"log_level"`  // "debug", "info" (default), "warn", "error"
+	LogLevel       string   `json:"log_level"`  // "debug", "info" (default), "warn", "error"
 
 	JWT    JWTConfig     `json:"jwt"`
 	Alipay *AlipayConfig `json:"alipay"` // nil: Alipay runs in sandbox mode
