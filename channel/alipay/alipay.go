@@ -2,20 +2,30 @@
 // order string and the page/wap pay URLs, verifies notifications and browser
 // returns, and queries and closes trades.
 //
-// Signing strings are built with gopay's BodyMap. gopay's alipay client is not
-// used: its package needs modules this project does not require, and its base
-// URLs are fixed, while cashier must talk to a configurable gateway (the
-// sandbox). The RSA and certificate work is the standard library's.
+// The protocol work is gopay's (github.com/go-pay/gopay/alipay): its Client
+// builds and signs every request (TradeAppPay, TradePagePay, TradeWapPay,
+// TradeQuery, TradeClose), its VerifySign functions check notifications and
+// returns, its VerifySyncSign checks gateway answers, and its GetCertSN and
+// GetRootCertSN compute the certificate SNs. What remains here is what gopay
+// does not do: validating orders, pointing gopay's fixed production URLs at
+// the configured gateway (the sandbox, tests), and checking the signature of
+// the gateway's refusals, which gopay returns unverified.
 package alipay
 
 import (
 	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/go-pay/gopay"
+	gopayalipay "github.com/go-pay/gopay/alipay"
 
 	"cashier"
 )
@@ -43,19 +53,25 @@ type Config struct {
 	Logger     *slog.Logger // nil = discard
 }
 
-// Alipay is the Alipay channel. It is safe for concurrent use.
+// Alipay is the Alipay channel. It is safe for concurrent use: the gopay
+// client is set up once in New and only read afterwards (its methods take
+// everything that varies per call from the BodyMap).
 type Alipay struct {
-	appID      string
-	key        *rsa.PrivateKey
-	platform   *rsa.PublicKey
-	sellerID   string
-	gateway    string
-	httpClient *http.Client
-	log        *slog.Logger
-	beijing    *time.Location
+	appID    string
+	client   *gopayalipay.Client
+	sellerID string
+	gateway  string
+	log      *slog.Logger
+	beijing  *time.Location
 
-	// Certificate mode only.
-	appCertSN, rootCertSN, platformCertSN string
+	// platformKey is the Alipay public key as gopay's verification functions
+	// take it: base64 of the DER public key, as Alipay's console shows it.
+	platformKey string
+
+	// Certificate mode only: the Alipay public certificate (one PEM block)
+	// and its SN.
+	platformCert   []byte
+	platformCertSN string
 }
 
 var _ cashier.Channel = (*Alipay)(nil)
@@ -68,73 +84,96 @@ func New(cfg Config) (*Alipay, error) {
 	if cfg.PrivateKey == nil {
 		return nil, errors.New("alipay: PrivateKey is required")
 	}
-	u, err := url.Parse(cfg.GatewayURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	gw, err := url.Parse(cfg.GatewayURL)
+	if err != nil || (gw.Scheme != "https" && gw.Scheme != "http") || gw.Host == "" || gw.RawQuery != "" || gw.Fragment != "" {
 		return nil, fmt.Errorf("alipay: GatewayURL %q must be an absolute http(s) URL without query", cfg.GatewayURL)
 	}
 	loc, err := beijingLocation()
 	if err != nil {
 		return nil, err
 	}
-	a := &Alipay{
-		appID:      cfg.AppID,
-		key:        cfg.PrivateKey,
-		platform:   cfg.AlipayPublicKey,
-		sellerID:   cfg.SellerID,
-		gateway:    cfg.GatewayURL,
-		httpClient: cfg.HTTPClient,
-		log:        cfg.Logger,
-		beijing:    loc,
+	// gopay takes the key as Alipay's console shows it: base64 DER, no PEM
+	// armour. Its parse error would quote the key, so it is not passed on.
+	client, err := gopayalipay.NewClient(cfg.AppID, base64.StdEncoding.EncodeToString(x509.MarshalPKCS1PrivateKey(cfg.PrivateKey)), true)
+	if err != nil {
+		return nil, errors.New("alipay: PrivateKey cannot be used for signing")
 	}
-	if a.httpClient == nil {
-		a.httpClient = &http.Client{Timeout: 30 * time.Second}
+	// Alipay reads timestamps as Beijing time; the zone is embedded (see
+	// beijingLocation), so gopay cannot fail to load it.
+	client.SetLocation("Asia/Shanghai")
+	// Debug output would dump requests to stdout; gopay's other messages go
+	// to the channel's logger.
+	client.DebugSwitch = gopay.DebugOff
+	a := &Alipay{
+		appID:    cfg.AppID,
+		client:   client,
+		sellerID: cfg.SellerID,
+		gateway:  cfg.GatewayURL,
+		log:      cfg.Logger,
+		beijing:  loc,
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
+	client.SetLogger(xlogAdapter{a.log})
+	client.SetHttpClient(gatewayClient(cfg.HTTPClient, gw))
+
+	platform := cfg.AlipayPublicKey
 	if cfg.AppCert != nil || cfg.AlipayRootCert != nil || cfg.AlipayPublicCert != nil {
-		if err := a.useCertificates(cfg); err != nil {
+		if platform, err = a.useCertificates(cfg); err != nil {
 			return nil, err
 		}
 	}
-	if a.platform == nil {
+	if platform == nil {
 		return nil, errors.New("alipay: AlipayPublicKey (or, in certificate mode, AlipayPublicCert) is required")
 	}
+	der, err := x509.MarshalPKIXPublicKey(platform)
+	if err != nil {
+		return nil, fmt.Errorf("alipay: AlipayPublicKey: %w", err)
+	}
+	a.platformKey = base64.StdEncoding.EncodeToString(der)
 	return a, nil
 }
 
-// useCertificates sets up certificate mode from the three certificates.
-func (a *Alipay) useCertificates(cfg Config) error {
+// useCertificates sets up certificate mode from the three certificates and
+// returns the platform key, taken from the Alipay public certificate.
+func (a *Alipay) useCertificates(cfg Config) (*rsa.PublicKey, error) {
 	if cfg.AppCert == nil || cfg.AlipayRootCert == nil || cfg.AlipayPublicCert == nil {
-		return errors.New("alipay: certificate mode needs all of AppCert, AlipayRootCert and AlipayPublicCert")
+		return nil, errors.New("alipay: certificate mode needs all of AppCert, AlipayRootCert and AlipayPublicCert")
 	}
 	appCert, err := parseCert(cfg.AppCert)
 	if err != nil {
-		return fmt.Errorf("alipay: AppCert: %w", err)
+		return nil, fmt.Errorf("alipay: AppCert: %w", err)
 	}
 	// A certificate for another key would make every request fail at Alipay
 	// with a signature error; say so at start-up instead.
-	if !a.key.PublicKey.Equal(appCert.PublicKey) {
-		return errors.New("alipay: AppCert does not certify PrivateKey's public key")
+	if !cfg.PrivateKey.PublicKey.Equal(appCert.PublicKey) {
+		return nil, errors.New("alipay: AppCert does not certify PrivateKey's public key")
 	}
 	platformCert, err := parseCert(cfg.AlipayPublicCert)
 	if err != nil {
-		return fmt.Errorf("alipay: AlipayPublicCert: %w", err)
+		return nil, fmt.Errorf("alipay: AlipayPublicCert: %w", err)
 	}
 	platformKey, ok := platformCert.PublicKey.(*rsa.PublicKey)
 	if !ok {
-		return errors.New("alipay: AlipayPublicCert does not hold an RSA key")
+		return nil, errors.New("alipay: AlipayPublicCert does not hold an RSA key")
 	}
 	if cfg.AlipayPublicKey != nil && !cfg.AlipayPublicKey.Equal(platformKey) {
-		return errors.New("alipay: AlipayPublicKey and AlipayPublicCert disagree; set only one")
+		return nil, errors.New("alipay: AlipayPublicKey and AlipayPublicCert disagree; set only one")
 	}
-	a.platform = platformKey
-	a.appCertSN = certSN(appCert)
-	if a.rootCertSN, err = RootCertSN(cfg.AlipayRootCert); err != nil {
-		return fmt.Errorf("alipay: AlipayRootCert: %w", err)
+	// gopay reads only the first PEM block of a certificate file; handing it
+	// exactly the certificates parsed above means it reads what was checked.
+	// The app and platform certificates therefore cannot fail in
+	// SetCertSnByContent: only the root bundle can.
+	a.platformCert = certPEM(platformCert)
+	if err := a.client.SetCertSnByContent(certPEM(appCert), cfg.AlipayRootCert, a.platformCert); err != nil {
+		return nil, fmt.Errorf("alipay: AlipayRootCert: %w", err)
 	}
-	a.platformCertSN = certSN(platformCert)
-	return nil
+	a.platformCertSN = a.client.AliPayPublicCertSN
+	// gopay verifies successful gateway answers itself in certificate mode,
+	// including that they name this Alipay certificate (alipay_cert_sn).
+	a.client.AutoVerifySign(a.platformCert)
+	return platformKey, nil
 }
 
 // Name is the channel's name in the order API.
@@ -142,3 +181,20 @@ func (a *Alipay) Name() string { return cashier.ChannelAlipay }
 
 // Gateways lists the gateways Prepare accepts.
 func (a *Alipay) Gateways() []string { return []string{GatewayApp, GatewayWeb, GatewayWap} }
+
+// xlogAdapter sends gopay's log lines to the channel's logger. Debug and info
+// lines are dropped: gopay writes request and response dumps at debug level.
+type xlogAdapter struct{ l *slog.Logger }
+
+func (x xlogAdapter) Debug(...any)              {}
+func (x xlogAdapter) Info(...any)               {}
+func (x xlogAdapter) Debugf(string, ...any)     {}
+func (x xlogAdapter) Infof(string, ...any)      {}
+func (x xlogAdapter) Warn(a ...any)             { x.l.Warn("gopay: " + fmt.Sprint(a...)) }
+func (x xlogAdapter) Error(a ...any)            { x.l.Error("gopay: " + fmt.Sprint(a...)) }
+func (x xlogAdapter) Warnf(f string, a ...any)  { x.l.Warn("gopay: " + fmt.Sprintf(f, a...)) }
+func (x xlogAdapter) Errorf(f string, a ...any) { x.l.Error("gopay: " + fmt.Sprintf(f, a...)) }
+
+func certPEM(cert *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+}

@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/go-pay/gopay"
+	gopayalipay "github.com/go-pay/gopay/alipay"
+
 	"cashier"
 )
 
@@ -87,6 +90,9 @@ func (a *Alipay) verifySigned(encoded string) (map[string]string, error) {
 		return nil, cashier.Errorf(cashier.EINVALID, "malformed alipay message: not form-encoded")
 	}
 	params := make(map[string]string, len(values))
+	// gopay's VerifySign removes sign and sign_type from the BodyMap it is
+	// given, so it gets its own copy of the parameters.
+	bm := make(gopay.BodyMap, len(values))
 	for k, vs := range values {
 		// Alipay never repeats a parameter; a repeated one could be verified
 		// in one copy and read in another.
@@ -94,15 +100,22 @@ func (a *Alipay) verifySigned(encoded string) (map[string]string, error) {
 			return nil, cashier.Errorf(cashier.EINVALID, "malformed alipay message: parameter %q repeated", k)
 		}
 		params[k] = vs[0]
+		bm.Set(k, vs[0])
 	}
 	if params["sign"] == "" {
 		return nil, cashier.Errorf(cashier.EFORBIDDEN, "alipay message is not signed")
 	}
-	if st := params["sign_type"]; st != "" && st != "RSA2" {
+	// gopay would verify an "RSA" (SHA1) signature too; only RSA2 is accepted.
+	if st := params["sign_type"]; st != "" && st != gopayalipay.RSA2 {
 		return nil, cashier.Errorf(cashier.EFORBIDDEN, "alipay message signed with %q, only RSA2 is accepted", st)
 	}
-	content := signingString(params, "sign", "sign_type")
-	if err := verifyRSA2(a.platform, []byte(content), params["sign"]); err != nil {
+	var ok bool
+	if a.platformCert != nil {
+		ok, err = gopayalipay.VerifySignWithCert(a.platformCert, bm)
+	} else {
+		ok, err = gopayalipay.VerifySign(a.platformKey, bm)
+	}
+	if err != nil || !ok {
 		return nil, cashier.Errorf(cashier.EFORBIDDEN, "alipay message signature does not verify")
 	}
 	if params["app_id"] != a.appID {

@@ -1,23 +1,16 @@
 package alipay
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-pay/gopay"
+
 	"cashier"
 )
-
-// Methods and product codes of the three gateways.
-var gatewayMethods = map[string]struct{ method, productCode string }{
-	GatewayApp: {"alipay.trade.app.pay", "QUICK_MSECURITY_PAY"},
-	GatewayWeb: {"alipay.trade.page.pay", "FAST_INSTANT_TRADE_PAY"},
-	GatewayWap: {"alipay.trade.wap.pay", "QUICK_WAP_WAY"},
-}
 
 // Alipay's limits on biz_content fields.
 const (
@@ -26,22 +19,27 @@ const (
 	maxTimeout      = 15 * 24 * time.Hour
 )
 
-// payContent is the biz_content of the pay methods; the struct keeps the
-// field order stable, which makes the signed text reproducible.
-type payContent struct {
-	OutTradeNo     string `json:"out_trade_no"`
-	TotalAmount    string `json:"total_amount"`
-	Subject        string `json:"subject"`
-	ProductCode    string `json:"product_code"`
-	TimeoutExpress string `json:"timeout_express,omitempty"`
-}
+// gopayPayURL is where gopay's page and wap pay URLs point: Alipay's
+// production gateway, which gopay does not let one change. Prepare puts the
+// configured gateway in its place.
+const gopayPayURL = "https://openapi.alipay.com/gateway.do?"
 
 // Prepare builds the credential for one attempt: the signed order string for
 // the app gateway, the signed gateway.do URL for web and wap. No call to
 // Alipay is made: Alipay creates the trade when the buyer opens it.
+//
+// gopay signs with the current time as timestamp, not req.Now; the trade's
+// lifetime is still the attempt's (timeout_express from req.ExpiresAt-req.Now).
 func (a *Alipay) Prepare(ctx context.Context, req cashier.PrepareRequest) (*cashier.Credential, error) {
-	gw, ok := gatewayMethods[req.Gateway]
-	if !ok {
+	var pay func(context.Context, gopay.BodyMap) (string, error)
+	switch req.Gateway {
+	case GatewayApp:
+		pay = a.client.TradeAppPay
+	case GatewayWeb:
+		pay = a.client.TradePagePay // sets product_code FAST_INSTANT_TRADE_PAY
+	case GatewayWap:
+		pay = a.client.TradeWapPay // sets product_code QUICK_WAP_WAY
+	default:
 		return nil, cashier.Errorf(cashier.EINVALID, "alipay gateway %q is not supported: use app, web or wap", req.Gateway)
 	}
 	if req.OutTradeNo == "" || len(req.OutTradeNo) > maxOutTradeNo {
@@ -62,59 +60,41 @@ func (a *Alipay) Prepare(ctx context.Context, req cashier.PrepareRequest) (*cash
 		return nil, err
 	}
 
-	content := payContent{
-		OutTradeNo:     req.OutTradeNo,
-		TotalAmount:    cashier.FormatYuan(req.Amount),
-		Subject:        truncateRunes(req.Subject, maxSubjectRunes),
-		ProductCode:    gw.productCode,
-		TimeoutExpress: timeout,
-	}
-	params, err := a.commonParams(gw.method, content, now)
-	if err != nil {
-		return nil, err
+	// The BodyMap becomes biz_content (gopay's json.Marshal escapes '&', '<'
+	// and '>' in the subject as \u0026…, which is the same JSON string).
+	// notify_url and return_url go in it too, gopay's documented way of
+	// setting them per request, which it copies to the common parameters:
+	// the client's SetNotifyUrl/SetReturnUrl would change the client that
+	// concurrent calls share. (The copies left in biz_content are unknown
+	// fields there.)
+	bm := make(gopay.BodyMap)
+	bm.Set("out_trade_no", req.OutTradeNo).
+		Set("total_amount", cashier.FormatYuan(req.Amount)).
+		Set("subject", truncateRunes(req.Subject, maxSubjectRunes))
+	if timeout != "" {
+		bm.Set("timeout_express", timeout)
 	}
 	if req.NotifyURL != "" {
-		params["notify_url"] = req.NotifyURL
+		bm.Set("notify_url", req.NotifyURL)
 	}
-	if req.Gateway != GatewayApp && req.ReturnURL != "" {
-		params["return_url"] = req.ReturnURL
+	if req.Gateway == GatewayApp {
+		bm.Set("product_code", "QUICK_MSECURITY_PAY")
+	} else if req.ReturnURL != "" {
+		bm.Set("return_url", req.ReturnURL)
 	}
-	if err := a.signParams(params); err != nil {
+	value, err := pay(ctx, bm)
+	if err != nil {
 		return nil, cashier.WrapError(err, cashier.EINTERNAL, "could not sign the alipay order")
 	}
-
-	value := encodeParams(params)
 	if req.Gateway != GatewayApp {
-		value = a.gateway + "?" + value
+		query, ok := strings.CutPrefix(value, gopayPayURL)
+		if !ok {
+			return nil, cashier.Errorf(cashier.EINTERNAL, "gopay returned an alipay pay URL not on %s", gopayPayURL)
+		}
+		value = a.gateway + "?" + query
 	}
 	a.log.DebugContext(ctx, "alipay: prepared", "gateway", req.Gateway, "out_trade_no", req.OutTradeNo)
 	return &cashier.Credential{Value: value}, nil
-}
-
-// commonParams returns the unsigned common parameters of a request to method.
-func (a *Alipay) commonParams(method string, bizContent any, now time.Time) (map[string]string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// Subjects with '&' or '<' stay readable; escaping is not needed in JSON.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(bizContent); err != nil {
-		return nil, cashier.WrapError(err, cashier.EINTERNAL, "could not encode the alipay request")
-	}
-	params := map[string]string{
-		"app_id":      a.appID,
-		"method":      method,
-		"format":      "JSON",
-		"charset":     "utf-8",
-		"sign_type":   "RSA2",
-		"timestamp":   now.In(a.beijing).Format(timeLayout),
-		"version":     "1.0",
-		"biz_content": strings.TrimSuffix(buf.String(), "\n"),
-	}
-	if a.appCertSN != "" {
-		params["app_cert_sn"] = a.appCertSN
-		params["alipay_root_cert_sn"] = a.rootCertSN
-	}
-	return params, nil
 }
 
 // timeoutExpress is how long Alipay keeps the trade open, in whole minutes

@@ -8,9 +8,11 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,7 +84,6 @@ func TestPrepareGateways(t *testing.T) {
 				"charset":    "utf-8",
 				"sign_type":  "RSA2",
 				"version":    "1.0",
-				"timestamp":  "2026-01-02 11:04:05",
 				"notify_url": req.NotifyURL,
 			}
 			if tc.gateway != GatewayApp {
@@ -111,11 +112,16 @@ func TestPrepareGateways(t *testing.T) {
 					t.Errorf("biz_content %s = %q, want %q", k, biz[k], v)
 				}
 			}
+			// gopay stamps the current time, in Beijing.
+			ts, err := time.ParseInLocation("2006-01-02 15:04:05", p["timestamp"], beijingForTest(t))
+			if err != nil || time.Since(ts).Abs() > time.Minute {
+				t.Errorf("timestamp %q is not the current Beijing time", p["timestamp"])
+			}
 			// Alipay verifies over everything but sign, sign_type included.
-			if err := verifyRSA2(&appKey().PublicKey, []byte(signingString(p, "sign")), p["sign"]); err != nil {
+			if err := verifyRequest(&appKey().PublicKey, p); err != nil {
 				t.Errorf("sign does not verify with the app public key: %v", err)
 			}
-			if err := verifyRSA2(&otherKey().PublicKey, []byte(signingString(p, "sign")), p["sign"]); err == nil {
+			if err := verifyRequest(&otherKey().PublicKey, p); err == nil {
 				t.Error("sign verifies with an unrelated key")
 			}
 		})
@@ -213,9 +219,14 @@ func TestCertificateMode(t *testing.T) {
 	cfg.AlipayRootCert = readVector(t, "alipay_root_cert.crt")
 	cfg.AlipayPublicCert = selfSignedPEM(t, platformKey(), &platformKey().PublicKey)
 	a := newTestAlipay(t, cfg)
-	if !a.platform.Equal(&platformKey().PublicKey) {
-		t.Fatal("platform key not taken from AlipayPublicCert")
+	// Notifications are verified with the key of AlipayPublicCert.
+	body := signAs(t, platformKey(), notifyParams())
+	if _, err := a.VerifyNotification(context.Background(), &cashier.InboundRequest{Body: []byte(body)}); err != nil {
+		t.Errorf("notification signed with the certificate's key: %v", err)
 	}
+	body = signAs(t, otherKey(), notifyParams())
+	_, err = a.VerifyNotification(context.Background(), &cashier.InboundRequest{Body: []byte(body)})
+	wantCode(t, err, cashier.EFORBIDDEN)
 	cred, err := a.Prepare(context.Background(), prepareRequest("wap"))
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +238,7 @@ func TestCertificateMode(t *testing.T) {
 	if p["alipay_root_cert_sn"] != "687b59193f3f462dd5336e5abf83c5d8_02941eef3187dddf3d3b83462e1dfcf6" {
 		t.Errorf("alipay_root_cert_sn %q", p["alipay_root_cert_sn"])
 	}
-	if err := verifyRSA2(&key.PublicKey, []byte(signingString(p, "sign")), p["sign"]); err != nil {
+	if err := verifyRequest(&key.PublicKey, p); err != nil {
 		t.Error("sign does not cover the certificate SNs")
 	}
 
@@ -242,6 +253,15 @@ func TestCertificateMode(t *testing.T) {
 	if _, err := New(bad); err == nil {
 		t.Error("incomplete certificate mode accepted")
 	}
+}
+
+func beijingForTest(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }
 
 func TestNewValidates(t *testing.T) {
@@ -265,5 +285,32 @@ func TestNewValidates(t *testing.T) {
 	}
 	if got := strings.Join(a.Gateways(), ","); got != "app,web,wap" {
 		t.Errorf("Gateways %q", got)
+	}
+}
+
+// The channel shares one gopay client between calls: each credential must
+// carry its own request's URLs.
+func TestPrepareConcurrent(t *testing.T) {
+	a := newTestAlipay(t, testConfig())
+	reqs := make([]cashier.PrepareRequest, 16)
+	creds := make([]*cashier.Credential, len(reqs))
+	errs := make([]error, len(reqs))
+	var wg sync.WaitGroup
+	for i := range reqs {
+		reqs[i] = prepareRequest("web")
+		reqs[i].OutTradeNo = fmt.Sprintf("C%d", i)
+		reqs[i].NotifyURL = fmt.Sprintf("https://cashier.example.test/notify/%d", i)
+		reqs[i].ReturnURL = fmt.Sprintf("https://cashier.example.test/return/%d", i)
+		wg.Go(func() { creds[i], errs[i] = a.Prepare(context.Background(), reqs[i]) })
+	}
+	wg.Wait()
+	for i, req := range reqs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		p := decodeCredential(t, "web", creds[i])
+		if p["notify_url"] != req.NotifyURL || p["return_url"] != req.ReturnURL || !strings.Contains(p["biz_content"], `"`+req.OutTradeNo+`"`) {
+			t.Errorf("attempt %d got %s, %s, %s", i, p["notify_url"], p["return_url"], p["biz_content"])
+		}
 	}
 }

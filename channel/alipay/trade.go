@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"net/url"
 	"strings"
-	"time"
+
+	"github.com/go-pay/gopay"
+	gopayalipay "github.com/go-pay/gopay/alipay"
 
 	"cashier"
 )
@@ -21,9 +23,6 @@ const (
 
 // codeSuccess is the code of every successful gateway answer.
 const codeSuccess = "10000"
-
-// maxResponse bounds what is read from the gateway; real answers are a few KB.
-const maxResponse = 1 << 20
 
 // APIError is a refusal answered by Alipay's gateway. It is the cause (Err) of
 // the *cashier.Error that Query and Close return, for callers that need the
@@ -48,38 +47,27 @@ func (e *APIError) message() string {
 	return e.Msg
 }
 
-// tradeResponse holds the fields of the trade query and close answers.
-type tradeResponse struct {
-	Code        string `json:"code"`
-	Msg         string `json:"msg"`
-	SubCode     string `json:"sub_code"`
-	SubMsg      string `json:"sub_msg"`
-	TradeNo     string `json:"trade_no"`
-	OutTradeNo  string `json:"out_trade_no"`
-	TradeStatus string `json:"trade_status"`
-	TotalAmount string `json:"total_amount"`
-	SendPayDate string `json:"send_pay_date"`
-}
-
-type tradeContent struct {
-	OutTradeNo string `json:"out_trade_no"`
-}
-
 // Query asks Alipay about the attempt out_trade_no (alipay.trade.query). A
 // trade Alipay does not know, because the buyer never opened it, is an
 // ENOTFOUND error whose cause is an *APIError with SubCodeTradeNotExist.
 func (a *Alipay) Query(ctx context.Context, outTradeNo string) (*cashier.Notification, error) {
 	const method = "alipay.trade.query"
-	r, apiErr, err := a.call(ctx, method, tradeContent{OutTradeNo: outTradeNo})
+	ctx, x := withExchange(ctx)
+	rsp, err := a.client.TradeQuery(ctx, gopay.BodyMap{"out_trade_no": outTradeNo})
 	if err != nil {
-		return nil, err
-	}
-	if apiErr != nil {
+		apiErr, err := a.refusal(ctx, method, x, err)
+		if err != nil {
+			return nil, err
+		}
 		if apiErr.SubCode == SubCodeTradeNotExist {
 			return nil, cashier.WrapError(apiErr, cashier.ENOTFOUND, fmt.Sprintf("alipay has no trade %s", outTradeNo))
 		}
 		return nil, cashier.WrapError(apiErr, cashier.ECHANNEL, "alipay: "+apiErr.message())
 	}
+	if err := a.verifyAnswer(ctx, method, rsp.SignData, rsp.Sign); err != nil {
+		return nil, err
+	}
+	r := rsp.Response
 	if r.OutTradeNo != outTradeNo {
 		return nil, cashier.Errorf(cashier.ECHANNEL, "alipay answered a query for %s about trade %q", outTradeNo, r.OutTradeNo)
 	}
@@ -103,13 +91,15 @@ func (a *Alipay) Query(ctx context.Context, outTradeNo string) (*cashier.Notific
 // whose cause is an *APIError with SubCodeTradeStatusError.
 func (a *Alipay) Close(ctx context.Context, outTradeNo string) error {
 	const method = "alipay.trade.close"
-	_, apiErr, err := a.call(ctx, method, tradeContent{OutTradeNo: outTradeNo})
-	if err != nil {
-		return err
+	ctx, x := withExchange(ctx)
+	rsp, err := a.client.TradeClose(ctx, gopay.BodyMap{"out_trade_no": outTradeNo})
+	if err == nil {
+		return a.verifyAnswer(ctx, method, rsp.SignData, rsp.Sign)
 	}
+	apiErr, err := a.refusal(ctx, method, x, err)
 	switch {
-	case apiErr == nil:
-		return nil
+	case err != nil:
+		return err
 	case apiErr.SubCode == SubCodeTradeNotExist:
 		return nil
 	case apiErr.SubCode == SubCodeTradeStatusError:
@@ -119,59 +109,64 @@ func (a *Alipay) Close(ctx context.Context, outTradeNo string) error {
 	}
 }
 
-// call sends a signed request to the gateway and returns its verified answer,
-// or the gateway's refusal as an *APIError. A success, and a refusal that a
-// caller treats as success, must carry a valid signature; other refusals are
-// reported even unsigned, since Alipay does not sign every gateway error and
-// believing one can only make the call fail.
-func (a *Alipay) call(ctx context.Context, method string, bizContent any) (*tradeResponse, *APIError, error) {
-	params, err := a.commonParams(method, bizContent, time.Now())
-	if err != nil {
-		return nil, nil, err
+// verifyAnswer checks the signature of a successful answer, which gopay has
+// cut out of the body (signData). In certificate mode gopay has already
+// verified it, and checked the certificate SN, before returning success.
+func (a *Alipay) verifyAnswer(ctx context.Context, method, signData, sign string) error {
+	if a.platformCert != nil {
+		return nil
 	}
-	if err := a.signParams(params); err != nil {
-		return nil, nil, cashier.WrapError(err, cashier.EINTERNAL, "could not sign the alipay request")
+	if sign == "" {
+		return cashier.Errorf(cashier.ECHANNEL, "alipay's answer to %s is not signed", method)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.gateway, strings.NewReader(encodeParams(params)))
-	if err != nil {
-		return nil, nil, cashier.WrapError(err, cashier.EINTERNAL, "could not build the alipay request")
+	if ok, err := gopayalipay.VerifySyncSign(a.platformKey, signData, sign); err != nil || !ok {
+		a.log.WarnContext(ctx, "alipay: bad gateway answer", "method", method, "err", "signature does not verify")
+		return cashier.Errorf(cashier.ECHANNEL, "alipay's answer to %s could not be verified", method)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
-	resp, err := a.httpClient.Do(req)
-	if err != nil {
-		a.log.WarnContext(ctx, "alipay: gateway unreachable", "method", method, "err", err)
-		return nil, nil, cashier.WrapError(err, cashier.EUNAVAILABLE, "alipay is not reachable")
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return nil, nil, cashier.WrapError(err, cashier.EUNAVAILABLE, "alipay's answer was cut off")
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, cashier.Errorf(cashier.ECHANNEL, "alipay answered HTTP %d to %s", resp.StatusCode, method)
-	}
+	return nil
+}
 
-	raw, signed, err := a.openResponse(method, body)
+// refusal turns the error of a gopay call into the gateway's refusal, as an
+// *APIError, or into the error the caller returns: the gateway could not be
+// reached, or answered something unusable. A refusal that a caller treats as
+// an answer (the trade does not exist, or cannot be closed) must carry a
+// valid signature; other refusals are reported even unsigned, since Alipay
+// does not sign every gateway error and believing one can only make the call
+// fail.
+func (a *Alipay) refusal(ctx context.Context, method string, x *exchange, err error) (*APIError, error) {
+	if x.status == 0 {
+		var urlErr *url.Error
+		if !errors.As(err, &urlErr) {
+			return nil, cashier.WrapError(err, cashier.EINTERNAL, "could not send the alipay request")
+		}
+		a.log.WarnContext(ctx, "alipay: gateway unreachable", "method", method, "err", err)
+		return nil, cashier.WrapError(err, cashier.EUNAVAILABLE, "alipay is not reachable")
+	}
+	if x.status != http.StatusOK {
+		return nil, cashier.Errorf(cashier.ECHANNEL, "alipay answered HTTP %d to %s", x.status, method)
+	}
+	// What is left: gopay found no response object (gopay.UnmarshalErr), a
+	// refusal (*alipay.BizErr), or, in certificate mode, an answer that did
+	// not verify. A refusal is read again from the bytes the signature covers.
+	if _, isBiz := gopayalipay.IsBizError(err); !isBiz && !errors.Is(err, gopay.UnmarshalErr) {
+		a.log.WarnContext(ctx, "alipay: bad gateway answer", "method", method, "err", err)
+		return nil, cashier.WrapError(err, cashier.ECHANNEL, "alipay's answer to "+method+" could not be verified")
+	}
+	raw, signed, err := a.openResponse(method, x.body)
 	if err != nil {
 		a.log.WarnContext(ctx, "alipay: bad gateway answer", "method", method, "err", err)
-		return nil, nil, cashier.WrapError(err, cashier.ECHANNEL, "alipay's answer to "+method+" could not be verified")
+		return nil, cashier.WrapError(err, cashier.ECHANNEL, "alipay's answer to "+method+" could not be verified")
 	}
-	var r tradeResponse
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, nil, cashier.WrapError(err, cashier.ECHANNEL, "alipay's answer to "+method+" is malformed")
-	}
-	if r.Code == codeSuccess {
-		if !signed {
-			return nil, nil, cashier.Errorf(cashier.ECHANNEL, "alipay's answer to %s is not signed", method)
-		}
-		return &r, nil, nil
+	var r gopayalipay.ErrorResponse
+	if err := json.Unmarshal(raw, &r); err != nil || r.Code == codeSuccess {
+		return nil, cashier.Errorf(cashier.ECHANNEL, "alipay's answer to %s is malformed", method)
 	}
 	apiErr := &APIError{Method: method, Code: r.Code, Msg: r.Msg, SubCode: r.SubCode, SubMsg: r.SubMsg}
 	a.log.WarnContext(ctx, "alipay: gateway refused", "method", method, "code", r.Code, "sub_code", r.SubCode, "sub_msg", r.SubMsg)
 	if !signed && (r.SubCode == SubCodeTradeNotExist || r.SubCode == SubCodeTradeStatusError) {
-		return nil, nil, cashier.WrapError(apiErr, cashier.ECHANNEL, "alipay's answer to "+method+" is not signed")
+		return nil, cashier.WrapError(apiErr, cashier.ECHANNEL, "alipay's answer to "+method+" is not signed")
 	}
-	return nil, apiErr, nil
+	return apiErr, nil
 }
 
 // openResponse takes the "<method>_response" (or "error_response") object out
@@ -209,8 +204,8 @@ func (a *Alipay) openResponse(method string, body []byte) (raw []byte, signed bo
 			return nil, false, fmt.Errorf("answer signed with Alipay certificate %s, configured is %s: download the new Alipay public certificate", sn, a.platformCertSN)
 		}
 	}
-	if err := verifyRSA2(a.platform, raw, sign); err != nil {
-		return nil, false, err
+	if ok, err := gopayalipay.VerifySyncSign(a.platformKey, string(raw), sign); err != nil || !ok {
+		return nil, false, errors.New("signature does not verify")
 	}
 	return raw, true, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -22,6 +23,9 @@ type fakeGateway struct {
 }
 
 func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/gateway.do" || r.Method != http.MethodPost {
+		g.t.Errorf("request %s %s, want POST /gateway.do", r.Method, r.URL.Path)
+	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, err.Error(), 400)
 		return
@@ -30,7 +34,7 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k := range r.PostForm {
 		params[k] = r.PostForm.Get(k)
 	}
-	if err := verifyRSA2(&appKey().PublicKey, []byte(signingString(params, "sign")), params["sign"]); err != nil {
+	if err := verifyRequest(&appKey().PublicKey, params); err != nil {
 		g.t.Errorf("request signature: %v", err)
 	}
 	var biz map[string]string
@@ -48,11 +52,7 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func platformSign(t *testing.T, raw string) string {
-	sig, err := signRSA2(platformKey(), raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sig
+	return testSign(t, platformKey(), raw)
 }
 
 func newTradeAlipay(t *testing.T, answer func(method string, biz map[string]string) (string, string)) *Alipay {
@@ -130,6 +130,9 @@ func TestClose(t *testing.T) {
 			raw = `{"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_STATUS_ERROR","sub_msg":"交易状态不合法"}`
 		case "unsigned-missing":
 			return `{"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST","sub_msg":"交易不存在"}`, ""
+		case "forged-missing":
+			raw = `{"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST","sub_msg":"交易不存在"}`
+			return raw, testSign(t, otherKey(), raw)
 		case "bad-sign":
 			raw = `{"code":"10000","msg":"Success"}`
 			return raw, platformSign(t, raw+" ")
@@ -149,6 +152,7 @@ func TestClose(t *testing.T) {
 	}
 	wantCode(t, a.Close(ctx, "paid"), cashier.ECONFLICT)
 	wantCode(t, a.Close(ctx, "unsigned-missing"), cashier.ECHANNEL)
+	wantCode(t, a.Close(ctx, "forged-missing"), cashier.ECHANNEL)
 	wantCode(t, a.Close(ctx, "bad-sign"), cashier.ECHANNEL)
 	err := a.Close(ctx, "invalid-args")
 	wantCode(t, err, cashier.ECHANNEL)
@@ -192,12 +196,12 @@ func TestCertificateModeResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := `{"code":"10000","msg":"Success","out_trade_no":"C1","trade_no":"2026","trade_status":"WAIT_BUYER_PAY","total_amount":"1.00"}`
-	var answerSN string
+	var answerSN, answerSign string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.FormValue("app_cert_sn") != "e90dd23a37c5c7b616e003970817ff82" || r.FormValue("alipay_root_cert_sn") == "" {
 			t.Errorf("request lacks certificate SNs: %v", r.Form)
 		}
-		fmt.Fprintf(w, `{"alipay_trade_query_response":%s,"alipay_cert_sn":%q,"sign":%q}`, raw, answerSN, platformSign(t, raw))
+		fmt.Fprintf(w, `{"alipay_trade_query_response":%s,"alipay_cert_sn":%q,"sign":%q}`, raw, answerSN, answerSign)
 	}))
 	defer srv.Close()
 
@@ -214,13 +218,49 @@ func TestCertificateModeResponses(t *testing.T) {
 	cfg.GatewayURL = srv.URL + "/gateway.do"
 	a := newTestAlipay(t, cfg)
 
-	answerSN = platformSN
+	answerSN, answerSign = platformSN, platformSign(t, raw)
 	n, err := a.Query(context.Background(), "C1")
 	if err != nil || n.Status != cashier.NotifyPending {
 		t.Fatalf("query: %+v, %v", n, err)
 	}
+	// Signed by someone else.
+	answerSign = testSign(t, otherKey(), raw)
+	_, err = a.Query(context.Background(), "C1")
+	wantCode(t, err, cashier.ECHANNEL)
+	answerSign = platformSign(t, raw)
 	// Alipay signed with a certificate we do not have: rotated.
 	answerSN = "0123456789abcdef0123456789abcdef"
 	_, err = a.Query(context.Background(), "C1")
 	wantCode(t, err, cashier.ECHANNEL)
+}
+
+func TestGatewayTransport(t *testing.T) {
+	var got *http.Request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		fmt.Fprint(w, "{}")
+	}))
+	defer srv.Close()
+	gw, _ := url.Parse(srv.URL + "/sandbox/alipay/gateway.do")
+	hc := gatewayClient(srv.Client(), gw).HttpClient
+
+	resp, err := hc.Post("https://openapi.alipay.com/gateway.do?charset=utf-8", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got == nil || got.URL.Path != "/sandbox/alipay/gateway.do" || got.URL.RawQuery != "charset=utf-8" || got.Host != strings.TrimPrefix(srv.URL, "http://") {
+		t.Fatalf("request arrived as %v", got)
+	}
+
+	got = nil
+	for _, u := range []string{"https://openapi-sandbox.dl.alipaydev.com/gateway.do", "http://openapi.alipay.com/gateway.do", "https://openapi.alipay.com/other"} {
+		if resp, err := hc.Post(u, "text/plain", strings.NewReader("x")); err == nil {
+			resp.Body.Close()
+			t.Errorf("%s: sent", u)
+		}
+	}
+	if got != nil {
+		t.Error("a refused request reached the gateway")
+	}
 }

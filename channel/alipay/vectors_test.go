@@ -2,7 +2,11 @@ package alipay
 
 import (
 	"encoding/json"
+	"maps"
 	"testing"
+
+	"github.com/go-pay/gopay"
+	gopayalipay "github.com/go-pay/gopay/alipay"
 
 	"cashier/pemkey"
 )
@@ -20,17 +24,35 @@ func TestRequestSignVector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := signingString(v.Params, "sign"); got != v.SigningString {
-		t.Fatalf("signing string\n got %s\nwant %s", got, v.SigningString)
+	// The tests' own signing string, which they verify the channel's
+	// requests with.
+	if got := testSigningString(v.Params, "sign"); got != v.SigningString {
+		t.Fatalf("test signing string\n got %s\nwant %s", got, v.SigningString)
 	}
-	a := &Alipay{key: key}
-	params := v.Params
-	if err := a.signParams(params); err != nil {
+	if err := verifyRequest(&key.PublicKey, mergeSign(v.Params, v.Sign)); err != nil {
+		t.Fatalf("vector sign does not verify: %v", err)
+	}
+	// gopay's, which the channel signs with. PKCS#1 v1.5 is deterministic.
+	bm := make(gopay.BodyMap)
+	for k, val := range v.Params {
+		bm.Set(k, val)
+	}
+	if got := bm.EncodeAliPaySignParams(); got != v.SigningString {
+		t.Fatalf("gopay signing string\n got %s\nwant %s", got, v.SigningString)
+	}
+	sign, err := gopayalipay.GetRsaSign(bm, gopayalipay.RSA2, key)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if params["sign"] != v.Sign {
-		t.Fatalf("sign\n got %s\nwant %s", params["sign"], v.Sign)
+	if sign != v.Sign {
+		t.Fatalf("sign\n got %s\nwant %s", sign, v.Sign)
 	}
+}
+
+func mergeSign(params map[string]string, sign string) map[string]string {
+	p := maps.Clone(params)
+	p["sign"] = sign
+	return p
 }
 
 func TestCertSNVector(t *testing.T) {
