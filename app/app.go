@@ -33,6 +33,8 @@ type App struct {
 	Handler  http.Handler
 	// Sandboxed lists the channels running against the built-in simulators.
 	Sandboxed []string
+	// Simulators are the sandbox's channel simulators; nil when none runs.
+	Simulators *Simulators
 	// JWTSecret is the HS256 secret tokens are signed with, when one is used.
 	JWTSecret []byte
 }
@@ -82,20 +84,32 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return err
 	}
 	urls := publicURLs(cfg.PublicURL)
-	var channels []cashier.Channel
-	var sb *sandbox
+	sb := &sandbox{dir: cfg.SandboxDir(), publicURL: cfg.PublicURL, log: log, client: opts.HTTPClient, now: opts.Now}
 	alipayCh, err := a.alipay(opts)
 	if err != nil {
 		return err
 	}
 	if alipayCh == nil {
-		sb = &sandbox{dir: cfg.SandboxDir(), publicURL: cfg.PublicURL, log: log, client: opts.HTTPClient, now: opts.Now}
 		if alipayCh, err = sb.alipay(); err != nil {
 			return err
 		}
 		a.Sandboxed = append(a.Sandboxed, cashier.ChannelAlipay)
 	}
-	channels = append(channels, alipayCh)
+	wechatCh, err := a.wechat(opts)
+	if err != nil {
+		return err
+	}
+	if wechatCh == nil {
+		version := 2
+		if cfg.WeChat != nil {
+			version = cfg.WeChat.APIVersion
+		}
+		if wechatCh, err = sb.wechat(version); err != nil {
+			return err
+		}
+		a.Sandboxed = append(a.Sandboxed, cashier.ChannelWechat)
+	}
+	channels := []cashier.Channel{alipayCh, wechatCh}
 
 	a.Checkout = checkout.New(checkout.Config{
 		Store: a.Store, Channels: channels, URLs: urls, OrderTTL: time.Duration(cfg.OrderTTL), Now: opts.Now, Logger: log,
@@ -106,9 +120,12 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	}
 	apiCfg := api.Config{Checkout: a.Checkout, Auth: auth, Pinger: a.Store, Logger: log, ResultURL: cfg.ResultURL,
 		TrustedProxies: proxies}
-	if sb != nil {
+	if len(a.Sandboxed) > 0 {
 		sb.lookup = a.credential
 		apiCfg.Sandbox = sb
+		a.Simulators = &sb.sims
+	}
+	if len(a.Sandboxed) == len(channels) {
 		if err := seedDemo(ctx, a.Store, opts.Now()); err != nil {
 			return err
 		}
@@ -156,11 +173,12 @@ func JWTSecret(cfg Config) ([]byte, error) {
 		}
 		return []byte(strings.TrimSpace(string(b))), nil
 	}
-	return ensureSecret(filepath.Join(cfg.SandboxDir(), "jwt_secret.txt"))
+	return ensureSecret(filepath.Join(cfg.SandboxDir(), "jwt_secret.txt"), 32)
 }
 
-// ensureSecret reads a secret file, creating it with 32 random bytes (hex) first.
-func ensureSecret(path string) ([]byte, error) {
+// ensureSecret reads a secret file, creating it first with n random bytes,
+// written in hex (2n characters).
+func ensureSecret(path string, n int) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
 		return []byte(strings.TrimSpace(string(b))), nil
@@ -168,11 +186,11 @@ func ensureSecret(path string) ([]byte, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
 	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	raw := make([]byte, n)
+	if _, err := rand.Read(raw); err != nil {
 		return nil, err
 	}
-	secret := hex.EncodeToString(raw[:])
+	secret := hex.EncodeToString(raw)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}

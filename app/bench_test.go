@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"cashier/app"
 	"cashier/sqlstore/storetest"
 )
 
@@ -72,4 +73,32 @@ func BenchmarkRSA2048Sign(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signatures/s")
+}
+
+// A WeChat Pay v2 notification end to end: record raw, parse XML, verify MD5
+// sign, apply.
+func BenchmarkWeChatV2Notify(b *testing.B) {
+	storetest.Dialects(b, func(b *testing.B, dsn string) {
+		h := wechatVersionHarness(b, dsn, 2, app.Options{})
+		key := h.sandboxSecret("wechat_api_key.txt")
+		n := 0
+		for b.Loop() {
+			b.StopTimer()
+			r := h.buyWechat("app")
+			if r.Status != 200 {
+				b.Fatalf("buy: %d %s", r.Status, r.Message)
+			}
+			body := wechatV2Notification(key, h.lastOutTradeNo(r.OrderID), 600, nil)
+			b.StartTimer()
+			req := httptest.NewRequest("POST", "/api/v1/order/notify/wechat", strings.NewReader(body))
+			req.Header.Set("Content-Type", "text/xml")
+			w := httptest.NewRecorder()
+			h.app.Handler.ServeHTTP(w, req)
+			if w.Body.String() != wechatAck {
+				b.Fatalf("reply %q", w.Body)
+			}
+			n++
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "notifications/s")
+	})
 }

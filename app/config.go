@@ -32,6 +32,7 @@ type Config struct {
 
 	JWT    JWTConfig     `json:"jwt"`
 	Alipay *AlipayConfig `json:"alipay"` // nil: Alipay runs in sandbox mode
+	WeChat *WeChatConfig `json:"wechat"` // nil: WeChat Pay runs in sandbox mode (API v2)
 }
 
 // JWTConfig says how buyers' bearer tokens are verified. With nothing set, an
@@ -53,6 +54,28 @@ type AlipayConfig struct {
 	SellerID             string   `json:"seller_id"`
 	GatewayURL           string   `json:"gateway_url"` // default https://openapi.alipay.com/gateway.do
 	Timeout              Duration `json:"timeout"`     // server-to-server calls; default 10s
+}
+
+// WeChatConfig holds a merchant's WeChat Pay credentials. APIVersion 2 needs
+// the API key; 3 needs the APIv3 key, the merchant's API private key and
+// certificate serial, and the platform certificates or the WeChat Pay public key.
+type WeChatConfig struct {
+	// Sandbox runs WeChat Pay against the built-in simulator with generated
+	// keys, speaking APIVersion; the credential fields are then ignored.
+	Sandbox           bool     `json:"sandbox"`
+	AppID             string   `json:"app_id"`
+	MchID             string   `json:"mch_id"`
+	APIVersion        int      `json:"api_version"`    // 2 (default) or 3
+	APIKeyFile        string   `json:"api_key_file"`   // v2
+	SignType          string   `json:"sign_type"`      // v2: MD5 (default) or HMAC-SHA256
+	APIv3KeyFile      string   `json:"apiv3_key_file"` // v3
+	PrivateKeyFile    string   `json:"private_key_file"`
+	SerialNo          string   `json:"serial_no"`
+	PlatformCertFiles []string `json:"platform_cert_files"` // v3: wechatpay_*.pem
+	PublicKeyFile     string   `json:"public_key_file"`     // v3: WeChat Pay public key…
+	PublicKeyID       string   `json:"public_key_id"`       // …and its id, PUB_KEY_ID_…
+	BaseURL           string   `json:"base_url"`            // default https://api.mch.weixin.qq.com
+	Timeout           Duration `json:"timeout"`             // default 10s
 }
 
 // Duration is a time.Duration written as "30m" in JSON.
@@ -123,6 +146,20 @@ func (c *Config) Defaults() {
 	if c.OrderTTL <= 0 {
 		c.OrderTTL = Duration(30 * time.Minute)
 	}
+	if w := c.WeChat; w != nil {
+		if w.APIVersion == 0 {
+			w.APIVersion = 2
+		}
+		if w.SignType == "" {
+			w.SignType = "MD5"
+		}
+		if w.BaseURL == "" {
+			w.BaseURL = "https://api.mch.weixin.qq.com"
+		}
+		if w.Timeout <= 0 {
+			w.Timeout = Duration(10 * time.Second)
+		}
+	}
 	if a := c.Alipay; a != nil {
 		if a.GatewayURL == "" {
 			a.GatewayURL = "https://openapi.alipay.com/gateway.do"
@@ -154,6 +191,9 @@ func (c *Config) Check() error {
 			errs = append(errs, errors.New("alipay: set alipay_public_key_file, or the three certificate files"))
 		}
 	}
+	if w := c.WeChat; w != nil {
+		errs = append(errs, w.check()...)
+	}
 	if _, err := c.proxies(); err != nil {
 		errs = append(errs, err)
 	}
@@ -181,4 +221,34 @@ func (c *Config) proxies() ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+func (w *WeChatConfig) check() []error {
+	var errs []error
+	if w.APIVersion != 2 && w.APIVersion != 3 {
+		errs = append(errs, fmt.Errorf("wechat.api_version %d: use 2 or 3", w.APIVersion))
+	}
+	if w.Sandbox {
+		return errs
+	}
+	if w.AppID == "" || w.MchID == "" {
+		errs = append(errs, errors.New("wechat: app_id and mch_id are required"))
+	}
+	switch w.APIVersion {
+	case 2:
+		if w.APIKeyFile == "" {
+			errs = append(errs, errors.New("wechat: api_version 2 needs api_key_file"))
+		}
+		if w.SignType != "MD5" && w.SignType != "HMAC-SHA256" {
+			errs = append(errs, fmt.Errorf("wechat.sign_type %q: use MD5 or HMAC-SHA256", w.SignType))
+		}
+	case 3:
+		if w.APIv3KeyFile == "" || w.PrivateKeyFile == "" || w.SerialNo == "" {
+			errs = append(errs, errors.New("wechat: api_version 3 needs apiv3_key_file, private_key_file and serial_no"))
+		}
+		if len(w.PlatformCertFiles) == 0 && (w.PublicKeyFile == "" || w.PublicKeyID == "") {
+			errs = append(errs, errors.New("wechat: api_version 3 needs platform_cert_files, or public_key_file with public_key_id"))
+		}
+	}
+	return errs
 }

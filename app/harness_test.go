@@ -61,7 +61,7 @@ func sandboxKeys(t testing.TB) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range []string{"alipay_app", "alipay_platform"} {
+		for _, name := range []string{"alipay_app", "alipay_platform", "wechat_merchant", "wechat_platform"} {
 			if _, err := pemkey.EnsureRSAKeyPair(dir, name, 2048); err != nil {
 				t.Fatal(err)
 			}
@@ -72,6 +72,13 @@ func sandboxKeys(t testing.TB) string {
 }
 
 func newHarness(t testing.TB, dsn string) *harness {
+	t.Helper()
+	return newHarnessWith(t, dsn, nil, app.Options{})
+}
+
+// newHarnessWith is newHarness with the configuration and options changed by
+// configure and opts (its Now and Logger are the harness's own).
+func newHarnessWith(t testing.TB, dsn string, configure func(*app.Config), opts app.Options) *harness {
 	t.Helper()
 	data := t.TempDir()
 	sb := filepath.Join(data, "sandbox")
@@ -98,8 +105,12 @@ func newHarness(t testing.TB, dsn string) *harness {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	a, err := app.New(context.Background(), app.Config{Data: data, DB: dsn, PublicURL: base},
-		app.Options{Now: clk.Now, Logger: log})
+	cfg := app.Config{Data: data, DB: dsn, PublicURL: base}
+	if configure != nil {
+		configure(&cfg)
+	}
+	opts.Now, opts.Logger = clk.Now, log
+	a, err := app.New(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,4 +428,14 @@ func (h *harness) lastOutTradeNoAs(id, token string) string {
 		h.t.Fatalf("order %s: %d %s", id, r.Status, r.Data)
 	}
 	return o.Payments[len(o.Payments)-1].OutTradeNo
+}
+
+// writeTemp writes a file in t's temporary directory and returns its path.
+func writeTemp(t testing.TB, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

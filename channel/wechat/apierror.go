@@ -1,0 +1,102 @@
+package wechat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"cashier"
+)
+
+// Operations, as APIError.Op names them (both API versions).
+const (
+	OpUnifiedOrder = "unifiedorder"
+	OpOrderQuery   = "orderquery"
+	OpCloseOrder   = "closeorder"
+)
+
+// Refusal codes that callers act on: v2 err_code, v3 code.
+const (
+	CodeOrderPaid       = "ORDERPAID"         // v2 and v3
+	CodeOutTradeNoUsed  = "OUT_TRADE_NO_USED" // v2 and v3
+	CodeOrderNotExist   = "ORDERNOTEXIST"     // v2
+	CodeOrderClosed     = "ORDERCLOSED"       // v2
+	CodeOrderNotExistV3 = "ORDER_NOT_EXIST"   // v3
+	CodeOrderClosedV3   = "ORDER_CLOSED"      // v3
+)
+
+// APIError is a refusal answered by WeChat Pay: a v2 return_code FAIL (Code
+// empty, Message the return_msg), a v2 result_code FAIL (err_code,
+// err_code_des), or a v3 4xx/5xx answer ({code, message}). It is the cause
+// (Err) of the *cashier.Error the channel returns.
+type APIError struct {
+	Op         string
+	HTTPStatus int // v3 only
+	Code       string
+	Message    string
+
+	// verified says that the refusal's signature checked out, so that it
+	// may be acted upon (a trade that does not exist, one already paid).
+	verified bool
+}
+
+func (e *APIError) Error() string {
+	s := "wechat " + e.Op + ":"
+	if e.HTTPStatus != 0 {
+		s += fmt.Sprintf(" HTTP %d", e.HTTPStatus)
+	}
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	return s + " " + e.Message
+}
+
+// channelError is how a refusal reaches the API client: ECHANNEL, with WeChat
+// Pay's code and words.
+func (e *APIError) channelError() *cashier.Error {
+	msg := "WeChat Pay refused " + e.Op + ":"
+	if e.HTTPStatus != 0 {
+		msg = fmt.Sprintf("WeChat Pay answered HTTP %d to %s:", e.HTTPStatus, e.Op)
+	}
+	if e.Code != "" {
+		msg += " " + e.Code
+	}
+	if e.Message != "" {
+		msg += " " + e.Message
+	}
+	return cashier.WrapError(e, cashier.ECHANNEL, strings.TrimSuffix(msg, ":"))
+}
+
+// is says whether e is a verified refusal with one of codes.
+func (e *APIError) is(codes ...string) bool {
+	return e.verified && slices.Contains(codes, e.Code)
+}
+
+// asAPIError returns the refusal in err's chain, if any.
+func asAPIError(err error) (*APIError, bool) {
+	var apiErr *APIError
+	ok := errors.As(err, &apiErr)
+	return apiErr, ok
+}
+
+// noAnswer is the error of a call that got no answer from WeChat Pay.
+func (w *WeChat) noAnswer(ctx context.Context, op string, err error) error {
+	var urlErr *url.Error
+	if !errors.As(err, &urlErr) {
+		return cashier.WrapError(err, cashier.EINTERNAL, "could not send the WeChat Pay request")
+	}
+	w.log.WarnContext(ctx, "wechat: WeChat Pay unreachable", "op", op, "err", err)
+	if urlErr.Timeout() {
+		return cashier.WrapError(err, cashier.ECHANNEL, "WeChat Pay did not answer in time")
+	}
+	return cashier.WrapError(err, cashier.ECHANNEL, "WeChat Pay is not reachable")
+}
+
+// unverifiable is the error of an answer that cannot be trusted.
+func (w *WeChat) unverifiable(ctx context.Context, op string, err error) error {
+	w.log.WarnContext(ctx, "wechat: bad answer", "op", op, "err", err)
+	return cashier.WrapError(err, cashier.ECHANNEL, fmt.Sprintf("WeChat Pay's answer to %s could not be verified", op))
+}

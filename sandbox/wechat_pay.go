@@ -1,0 +1,315 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-pay/gopay"
+	gopaywechat "github.com/go-pay/gopay/wechat"
+
+	"cashier"
+)
+
+// wechatPayAnswer is the JSON answer of POST /sandbox/wechat/pay.
+type wechatPayAnswer struct {
+	OutTradeNo    string `json:"out_trade_no"`
+	TransactionID string `json:"transaction_id"`
+	TradeState    string `json:"trade_state"`
+	NotifyStatus  int    `json:"notify_status"` // 0: nothing sent
+	NotifyReply   string `json:"notify_reply"`
+	Note          string `json:"note,omitempty"`
+	Error         string `json:"error,omitempty"`
+}
+
+// servePayPage is what the buyer sees on opening a code_url (its pay page,
+// /qr/{token}) or an H5 URL (/h5/{prepay_id}): the trade, with Pay and
+// Cancel buttons.
+func (w *WeChat) servePayPage(rw http.ResponseWriter, r *http.Request) {
+	otn, ok := w.outTradeNoBy(r.PathValue("prepay_id"), r.PathValue("token"))
+	if !ok {
+		w.errorPage(rw, r, http.StatusNotFound, "ORDERNOTEXIST", "This sandbox has no such trade: its pay links are valid while it runs.")
+		return
+	}
+	t, _ := w.trade(otn)
+	if t.State != wechatNotPay && t.State != wechatPayError {
+		w.errorPage(rw, r, http.StatusConflict, "ORDERPAID", fmt.Sprintf("Trade %s is %s: there is nothing to pay.", t.OutTradeNo, t.State))
+		return
+	}
+	if !t.ExpiresAt.IsZero() && w.now().After(t.ExpiresAt) {
+		w.errorPage(rw, r, http.StatusConflict, "ORDERCLOSED", fmt.Sprintf("Trade %s has expired (time_expire has passed).", t.OutTradeNo))
+		return
+	}
+	w.renderPage(rw, r, http.StatusOK, "pay", wechatPayPageData{
+		OutTradeNo: t.OutTradeNo,
+		Amount:     cashier.FormatYuan(t.TotalFee),
+		Body:       t.Body,
+		MchID:      w.MchID,
+		TradeType:  t.TradeType,
+	})
+}
+
+// servePay pays (result=success, the default) or fails (result=fail) the
+// trade given by out_trade_no or prepay_id, and sends its notification to
+// the trade's notify_url as WeChat Pay would. A failed v2 payment is
+// notified with result_code FAIL (PAYERROR); a failed v3 one closes the
+// trade, which WeChat Pay does not notify.
+func (w *WeChat) servePay(rw http.ResponseWriter, r *http.Request) {
+	browser := wechatWantsHTML(r)
+	refuse := func(status int, code, reason string) {
+		if browser {
+			w.errorPage(rw, r, status, code, reason)
+			return
+		}
+		wechatWriteJSON(rw, status, map[string]string{"code": code, "error": reason})
+	}
+	r.Body = http.MaxBytesReader(rw, r.Body, wechatMaxBody)
+	if err := r.ParseForm(); err != nil {
+		refuse(http.StatusBadRequest, "PARAM_ERROR", "the form cannot be read: "+err.Error())
+		return
+	}
+	result := r.PostFormValue("result")
+	if result == "" {
+		result = "success"
+	}
+	if result != "success" && result != "fail" {
+		refuse(http.StatusBadRequest, "PARAM_ERROR", fmt.Sprintf("result %q must be success or fail", result))
+		return
+	}
+	otn, prepayID := r.PostFormValue("out_trade_no"), r.PostFormValue("prepay_id")
+	if otn == "" {
+		if prepayID == "" {
+			refuse(http.StatusBadRequest, "PARAM_ERROR", "give out_trade_no or prepay_id")
+			return
+		}
+		var ok bool
+		if otn, ok = w.outTradeNoBy(prepayID, ""); !ok {
+			refuse(http.StatusNotFound, "ORDERNOTEXIST", fmt.Sprintf("WeChat Pay sandbox has no trade with prepay_id %s", prepayID))
+			return
+		}
+	}
+	t, ok := w.trade(otn)
+	if !ok {
+		status, reason := w.lostTrade(r.Context(), otn)
+		refuse(status, "ORDERNOTEXIST", reason)
+		return
+	}
+	version := w.notifyVersion(t)
+	if (version == 3 && !w.v3Configured()) || (version == 2 && !w.v2Configured()) {
+		refuse(http.StatusServiceUnavailable, "sandbox-not-configured", fmt.Sprintf("the WeChat Pay sandbox cannot sign v%d notifications: it lacks keys", version))
+		return
+	}
+	t, err := w.settleTrade(otn, result == "success", version)
+	if err != nil {
+		if errors.Is(err, error(wechatErrOrderNotExist)) {
+			refuse(http.StatusNotFound, "ORDERNOTEXIST", fmt.Sprintf("WeChat Pay sandbox has no trade %s", otn))
+			return
+		}
+		refuse(http.StatusConflict, "ORDERPAID", err.Error())
+		return
+	}
+	w.log().InfoContext(r.Context(), "sandbox wechat: trade settled", "out_trade_no", t.OutTradeNo, "trade_state", t.State)
+
+	answer := wechatPayAnswer{OutTradeNo: t.OutTradeNo, TransactionID: t.TransactionID, TradeState: t.State}
+	if t.State == wechatClosed {
+		answer.Note = "closed unpaid: WeChat Pay sends no notification for that"
+	} else {
+		answer.NotifyStatus, answer.NotifyReply, err = w.notify(r.Context(), t, version)
+		if err != nil {
+			w.log().WarnContext(r.Context(), "sandbox wechat: notification not delivered", "out_trade_no", t.OutTradeNo, "err", err)
+			answer.Error = "notification not delivered: " + err.Error()
+			if browser {
+				w.errorPage(rw, r, http.StatusBadGateway, "notify-failed", fmt.Sprintf("Trade %s is %s, but the %s.", t.OutTradeNo, t.State, answer.Error))
+				return
+			}
+			wechatWriteJSON(rw, http.StatusBadGateway, answer)
+			return
+		}
+	}
+	if browser {
+		w.renderPage(rw, r, http.StatusOK, "result", answer)
+		return
+	}
+	wechatWriteJSON(rw, http.StatusOK, answer)
+}
+
+// lostTrade explains an out_trade_no the simulator does not know.
+func (w *WeChat) lostTrade(ctx context.Context, otn string) (status int, reason string) {
+	notFound := fmt.Sprintf("WeChat Pay sandbox has no trade %s", otn)
+	if w.Lookup == nil {
+		return http.StatusNotFound, notFound
+	}
+	if _, err := w.Lookup(ctx, otn); err != nil {
+		if cashier.ErrorCode(err) == cashier.ENOTFOUND {
+			return http.StatusNotFound, notFound
+		}
+		return http.StatusInternalServerError, "looking the attempt up failed: " + cashier.ErrorMessage(err)
+	}
+	return http.StatusConflict, fmt.Sprintf("cashier has attempt %s, but this WeChat Pay sandbox has no trade for it: it keeps trades in memory (was it restarted?); pay a new attempt", otn)
+}
+
+// notifyVersion is the format of t's notification.
+func (w *WeChat) notifyVersion(t wechatTrade) int {
+	if w.APIVersion == 2 || w.APIVersion == 3 {
+		return w.APIVersion
+	}
+	return t.Version
+}
+
+// notify sends t's notification and returns cashier's answer. err is set
+// only when no answer came.
+func (w *WeChat) notify(ctx context.Context, t wechatTrade, version int) (status int, reply string, err error) {
+	var (
+		body   []byte
+		header = make(http.Header)
+	)
+	if version == 3 {
+		if body, err = w.notificationV3(t); err != nil {
+			return 0, "", err
+		}
+		if err := w.v3Sign(header, body); err != nil {
+			return 0, "", err
+		}
+		header.Set("Content-Type", "application/json")
+	} else {
+		body = []byte(gopaywechat.GenerateXml(w.notificationV2(t)))
+		header.Set("Content-Type", "text/xml")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.NotifyURL, bytes.NewReader(body))
+	if err != nil {
+		return 0, "", fmt.Errorf("build notification: %w", err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("User-Agent", "Mozilla/4.0 (cashier WeChat Pay sandbox)")
+	resp, err := w.httpClient().Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return 0, "", fmt.Errorf("read notification reply: %w", err)
+	}
+	return resp.StatusCode, string(got), nil
+}
+
+// notificationV2 is the XML WeChat Pay posts: the trade, signed the way its
+// order was. WeChat Pay does not say how (no sign_type).
+func (w *WeChat) notificationV2(t wechatTrade) gopay.BodyMap {
+	bm := gopay.BodyMap{
+		"return_code":  "SUCCESS",
+		"appid":        w.AppID,
+		"mch_id":       w.MchID,
+		"nonce_str":    wechatRandomString(32),
+		"openid":       w.openID(),
+		"is_subscribe": "N",
+		"trade_type":   t.TradeType,
+		"bank_type":    "OTHERS",
+		"total_fee":    strconv.FormatInt(t.TotalFee, 10),
+		"fee_type":     "CNY",
+		"out_trade_no": t.OutTradeNo,
+	}
+	if t.State == wechatSuccess {
+		bm.Set("result_code", "SUCCESS").
+			Set("cash_fee", strconv.FormatInt(t.TotalFee, 10)).
+			Set("transaction_id", t.TransactionID).
+			Set("time_end", t.Paid.In(wechatBeijing()).Format(wechatV2TimeLayout))
+	} else {
+		bm.Set("result_code", "FAIL").Set("err_code", "PAYERROR").Set("err_code_des", "支付失败")
+	}
+	signType := t.SignType
+	if signType == "" {
+		signType = w.SignType
+	}
+	if signType == "" {
+		signType = wechatMD5
+	}
+	bm.Set("sign", gopaywechat.GetReleaseSign(w.APIKey, signType, bm))
+	return bm
+}
+
+// wechatV3Event is a v3 notification.
+type wechatV3Event struct {
+	ID           string           `json:"id"`
+	CreateTime   string           `json:"create_time"`
+	ResourceType string           `json:"resource_type"`
+	EventType    string           `json:"event_type"`
+	Summary      string           `json:"summary"`
+	Resource     wechatV3Resource `json:"resource"`
+}
+
+type wechatV3Resource struct {
+	OriginalType   string `json:"original_type"`
+	Algorithm      string `json:"algorithm"`
+	Ciphertext     string `json:"ciphertext"`
+	AssociatedData string `json:"associated_data"`
+	Nonce          string `json:"nonce"`
+}
+
+// notificationV3 is the JSON event WeChat Pay posts: the transaction,
+// encrypted with the APIv3 key (AEAD_AES_256_GCM, the tag after the
+// ciphertext). The standard library encrypts here: gopay, a client library,
+// only decrypts, so the channel's decryption is checked against another
+// implementation.
+func (w *WeChat) notificationV3(t wechatTrade) ([]byte, error) {
+	plain, err := json.Marshal(w.v3TransactionOf(t))
+	if err != nil {
+		return nil, fmt.Errorf("encode transaction: %w", err)
+	}
+	block, err := aes.NewCipher([]byte(w.APIv3Key))
+	if err != nil {
+		return nil, fmt.Errorf("APIv3 key: %w", err)
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("APIv3 key: %w", err)
+	}
+	nonce := wechatRandomString(gcm.NonceSize())
+	const aad = "transaction"
+	sealed := gcm.Seal(nil, []byte(nonce), plain, []byte(aad))
+	now := w.now()
+	return json.Marshal(wechatV3Event{
+		ID:           fmt.Sprintf("%s-%s", now.In(wechatBeijing()).Format("20060102150405"), wechatRandomString(12)),
+		CreateTime:   now.In(wechatBeijing()).Format(time.RFC3339),
+		ResourceType: "encrypt-resource",
+		EventType:    "TRANSACTION.SUCCESS",
+		Summary:      "支付成功",
+		Resource: wechatV3Resource{
+			OriginalType:   "transaction",
+			Algorithm:      "AEAD_AES_256_GCM",
+			Ciphertext:     base64.StdEncoding.EncodeToString(sealed),
+			AssociatedData: aad,
+			Nonce:          nonce,
+		},
+	})
+}
+
+// wechatWantsHTML tells a browser's form post from an API client: browsers
+// ask for text/html, curl and test clients do not.
+func wechatWantsHTML(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "text/html") && !strings.Contains(accept, "application/json")
+}
+
+func wechatWriteJSON(rw http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(rw, "sandbox: encode answer", http.StatusInternalServerError)
+		return
+	}
+	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
+	rw.WriteHeader(status)
+	rw.Write(append(body, '\n'))
+}
