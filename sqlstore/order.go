@@ -114,6 +114,9 @@ func (t *tx) OrdersByUser(ctx context.Context, userID string, f cashier.OrderFil
 		if list[i].Items, err = t.items(ctx, list[i].ID); err != nil {
 			return nil, err
 		}
+		if list[i].Payments, err = t.PaymentsByOrder(ctx, list[i].ID); err != nil {
+			return nil, err
+		}
 	}
 	return list, nil
 }
