@@ -110,7 +110,7 @@ func handleResultPage(co *checkout.Service, log *slog.Logger) http.Handler {
 			renderResult(w, http.StatusNotFound, resultPage{Title: "Payment not found", Text: "No payment has this number."})
 			return
 		}
-		page := resultPage{Title: "Waiting for the payment", Text: "Alipay has not confirmed this payment yet. This page refreshes itself.", Refresh: true}
+		page := resultPage{Title: "Waiting for the payment", Text: "The payment has not been confirmed yet. This page refreshes itself.", Refresh: true}
 		switch p.Status {
 		case cashier.PaymentPaid:
 			page = resultPage{Title: "Payment received", Text: "Order " + idString(p.OrderID) + " is paid: " + cashier.FormatYuan(p.Amount) + " yuan."}

@@ -9,10 +9,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"cashier/channel/wechat"
 )
 
 // openAPIDoc is the part of the description the tests look at.
@@ -318,4 +321,78 @@ func TestOpenAPIHandler(t *testing.T) {
 	if !bytes.Equal(rec.Body.Bytes(), onDisk) {
 		t.Errorf("body (%d bytes) is not openapi.json (%d bytes)", rec.Body.Len(), len(onDisk))
 	}
+}
+
+// TestOpenAPIDocumentsWeChatCredentials checks the object-shaped credentials
+// of the wechat channel field for field against the types the channel
+// encodes: clients read them by name, so a renamed or added field must show
+// up in the description.
+func TestOpenAPIDocumentsWeChatCredentials(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Type       string                     `json:"type"`
+				Required   []string                   `json:"required"`
+				Properties map[string]json.RawMessage `json:"properties"`
+				OneOf      []openAPIParam             `json:"oneOf"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPIJSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schemas := doc.Components.Schemas
+	var branches []string
+	for _, b := range schemas["PaymentCredential"].OneOf {
+		branches = append(branches, strings.TrimPrefix(b.Ref, "#/components/schemas/"))
+	}
+	for name, v := range map[string]any{
+		"WeChatAppCredential":    wechat.AppParams{},
+		"WeChatScanCredentialV2": wechat.NativeOrder{},
+		"WeChatScanCredentialV3": wechat.NativeCode{},
+	} {
+		s, ok := schemas[name]
+		if !ok {
+			t.Errorf("components.schemas has no %s (the %T credential)", name, v)
+			continue
+		}
+		if !slices.Contains(branches, name) {
+			t.Errorf("PaymentCredential.oneOf does not list %s", name)
+		}
+		if s.Type != "object" {
+			t.Errorf("%s: type %q, want object", name, s.Type)
+		}
+		all, required := jsonFields(reflect.TypeOf(v))
+		if got := slices.Sorted(maps.Keys(s.Properties)); !slices.Equal(got, all) {
+			t.Errorf("%s documents properties %v, %T encodes %v", name, got, v, all)
+		}
+		if got := slices.Sorted(slices.Values(s.Required)); !slices.Equal(got, required) {
+			t.Errorf("%s requires %v, %T always encodes %v", name, got, v, required)
+		}
+	}
+}
+
+// jsonFields returns the JSON names of struct type t's fields, sorted: all
+// of them, and those encoded even when empty (no omitempty or omitzero).
+func jsonFields(t reflect.Type) (all, always []string) {
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		all = append(all, name)
+		if !slices.Contains(strings.Split(opts, ","), "omitempty") && !slices.Contains(strings.Split(opts, ","), "omitzero") {
+			always = append(always, name)
+		}
+	}
+	slices.Sort(all)
+	slices.Sort(always)
+	return all, always
 }

@@ -134,6 +134,10 @@ func (s *sandbox) wechat(version int) (*wechat.WeChat, error) {
 		APIKey: string(apiKey), SignType: "MD5", APIv3Key: string(apiV3Key),
 		MerchantKey: &merchantKey.PublicKey, PlatformKey: platformKey, PlatformSerial: platformID,
 		HTTPClient: s.httpClient(), Logger: s.log, Now: s.now,
+		Lookup: func(ctx context.Context, outTradeNo string) (json.RawMessage, error) {
+			raw, err := s.lookup(ctx, outTradeNo)
+			return json.RawMessage(raw), err
+		},
 	}
 	return wechat.New(wechat.Config{
 		AppID: SandboxWeChatAppID, MchID: SandboxWeChatMchID, APIVersion: version,

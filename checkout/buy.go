@@ -95,6 +95,8 @@ func (s *Service) BuyPackage(ctx context.Context, req BuyPackageRequest) (*Purch
 		return tx.InsertPayment(ctx, pay)
 	})
 	if err != nil {
+		// The channel may hold a trade for the attempt that was never written.
+		s.closeAtChannels(ctx, []cashier.Payment{*pay})
 		return nil, err
 	}
 	order.Payments = []cashier.Payment{*pay}

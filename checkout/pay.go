@@ -51,6 +51,8 @@ func (s *Service) Pay(ctx context.Context, userID string, orderID int64, req Pay
 		return tx.InsertPayment(ctx, pay)
 	})
 	if err != nil {
+		// The channel may hold a trade for the attempt that was never written.
+		s.closeAtChannels(ctx, []cashier.Payment{*pay})
 		return nil, err
 	}
 	s.closeAtChannels(ctx, superseded)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -283,28 +282,10 @@ func newNotifyID() string {
 	return hex.EncodeToString(b)
 }
 
-// wantsHTML tells a browser's form post from an API client: browsers ask for
-// text/html, curl and test clients do not.
-func wantsHTML(r *http.Request) bool {
-	accept := r.Header.Get("Accept")
-	return strings.Contains(accept, "text/html") && !strings.Contains(accept, "application/json")
-}
-
 func refusalCode(err error) string {
 	var rf *refusal
 	if errors.As(err, &rf) {
 		return rf.subCode
 	}
 	return subInvalidParameter
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "sandbox: encode answer", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
 }

@@ -40,17 +40,21 @@ type world struct {
 	channel *alipay.Alipay
 	srv     *httptest.Server
 
+	notifyEndpoint
+
 	mu          sync.Mutex
 	credentials map[string]string // out_trade_no → credential, cashier's store
-	notes       []*cashier.Notification
-	noteErrs    []error
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	appKey := keyPair(t, testKeyDir, "alipay_app")
 	platformKey := keyPair(t, testKeyDir, "alipay_platform")
-	w := &world{t: t, credentials: map[string]string{}}
+	w := &world{
+		t:              t,
+		notifyEndpoint: notifyEndpoint{t: t, contentType: "application/x-www-form-urlencoded"},
+		credentials:    map[string]string{},
+	}
 	w.sandbox = &Alipay{
 		AppID:        sandboxAppID,
 		AppPublicKey: &appKey.PublicKey,
@@ -59,7 +63,7 @@ func newWorld(t *testing.T) *world {
 	}
 	mux := http.NewServeMux()
 	w.sandbox.Register(mux)
-	mux.HandleFunc("POST /notify/alipay", w.serveNotify)
+	mux.Handle("POST /notify/alipay", &w.notifyEndpoint)
 	w.srv = httptest.NewServer(mux)
 	t.Cleanup(w.srv.Close)
 	w.sandbox.HTTPClient = w.srv.Client()
@@ -75,7 +79,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.channel = ch
+	w.channel, w.verifier = ch, ch
 	return w
 }
 
@@ -87,41 +91,6 @@ func (w *world) lookup(_ context.Context, outTradeNo string) (string, error) {
 		return "", cashier.Errorf(cashier.ENOTFOUND, "no payment attempt %s", outTradeNo)
 	}
 	return cred, nil
-}
-
-// serveNotify is cashier's notify endpoint, reduced to the channel's part.
-func (w *world) serveNotify(rw http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		w.t.Errorf("notification content type %q", ct)
-	}
-	n, err := w.channel.VerifyNotification(r.Context(), &cashier.InboundRequest{
-		Method: r.Method, Path: r.URL.Path, Headers: r.Header, Body: body,
-	})
-	w.mu.Lock()
-	w.notes = append(w.notes, n)
-	w.noteErrs = append(w.noteErrs, err)
-	w.mu.Unlock()
-	reply := w.channel.Reply(err == nil)
-	rw.Header().Set("Content-Type", reply.ContentType)
-	rw.WriteHeader(reply.Status)
-	rw.Write(reply.Body)
-}
-
-func (w *world) lastNote() (*cashier.Notification, error) {
-	w.t.Helper()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.notes) == 0 {
-		w.t.Fatal("no notification received")
-	}
-	return w.notes[len(w.notes)-1], w.noteErrs[len(w.noteErrs)-1]
-}
-
-func (w *world) noteCount() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.notes)
 }
 
 func (w *world) prepare(gateway, outTradeNo string, fen int64, subject string) string {
@@ -381,7 +350,7 @@ func TestBadAppSignatureRejected(t *testing.T) {
 		}
 		page, _ := io.ReadAll(pageResp.Body)
 		pageResp.Body.Close()
-		if pageResp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page), "rejected") {
+		if pageResp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page), "Alipay sandbox: request rejected") {
 			t.Errorf("%s: page status %d: %s", name, pageResp.StatusCode, page)
 		}
 	}

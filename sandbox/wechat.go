@@ -98,17 +98,19 @@ const wechatPrefix = "/sandbox/wechat"
 //	GET  /sandbox/wechat/h5/{prepay_id} the pay page of an H5 (MWEB) URL
 //	POST /sandbox/wechat/pay            pays (or fails) a trade and sends the notification
 func (w *WeChat) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST "+wechatPrefix+"/pay/unifiedorder", w.serveV2(WeChatOpUnifiedOrder, w.v2UnifiedOrder))
-	mux.HandleFunc("POST "+wechatPrefix+"/pay/orderquery", w.serveV2(WeChatOpOrderQuery, w.v2OrderQuery))
-	mux.HandleFunc("POST "+wechatPrefix+"/pay/closeorder", w.serveV2(WeChatOpCloseOrder, w.v2CloseOrder))
-	for kind, tradeType := range wechatV3Kinds {
-		mux.HandleFunc("POST "+wechatPrefix+"/v3/pay/transactions/"+kind, w.serveV3(WeChatOpUnifiedOrder, w.v3Transaction(tradeType)))
-	}
-	mux.HandleFunc("GET "+wechatPrefix+"/v3/pay/transactions/out-trade-no/{otn}", w.serveV3(WeChatOpOrderQuery, w.v3Query))
-	mux.HandleFunc("POST "+wechatPrefix+"/v3/pay/transactions/out-trade-no/{otn}/close", w.serveV3(WeChatOpCloseOrder, w.v3Close))
-	mux.HandleFunc("GET "+wechatPrefix+"/qr/{token}", w.servePayPage)
-	mux.HandleFunc("GET "+wechatPrefix+"/h5/{prepay_id}", w.servePayPage)
-	mux.HandleFunc("POST "+wechatPrefix+"/pay", w.servePay)
+	// The patterns are string literals (under wechatPrefix) so that
+	// api/openapi_test.go can check that each one is documented.
+	mux.HandleFunc("POST /sandbox/wechat/pay/unifiedorder", w.serveV2(WeChatOpUnifiedOrder, w.v2UnifiedOrder))
+	mux.HandleFunc("POST /sandbox/wechat/pay/orderquery", w.serveV2(WeChatOpOrderQuery, w.v2OrderQuery))
+	mux.HandleFunc("POST /sandbox/wechat/pay/closeorder", w.serveV2(WeChatOpCloseOrder, w.v2CloseOrder))
+	mux.HandleFunc("POST /sandbox/wechat/v3/pay/transactions/app", w.serveV3(WeChatOpUnifiedOrder, w.v3Transaction(wechatV3Kinds["app"])))
+	mux.HandleFunc("POST /sandbox/wechat/v3/pay/transactions/native", w.serveV3(WeChatOpUnifiedOrder, w.v3Transaction(wechatV3Kinds["native"])))
+	mux.HandleFunc("POST /sandbox/wechat/v3/pay/transactions/h5", w.serveV3(WeChatOpUnifiedOrder, w.v3Transaction(wechatV3Kinds["h5"])))
+	mux.HandleFunc("GET /sandbox/wechat/v3/pay/transactions/out-trade-no/{otn}", w.serveV3(WeChatOpOrderQuery, w.v3Query))
+	mux.HandleFunc("POST /sandbox/wechat/v3/pay/transactions/out-trade-no/{otn}/close", w.serveV3(WeChatOpCloseOrder, w.v3Close))
+	mux.HandleFunc("GET /sandbox/wechat/qr/{token}", w.servePayPage)
+	mux.HandleFunc("GET /sandbox/wechat/h5/{prepay_id}", w.servePayPage)
+	mux.HandleFunc("POST /sandbox/wechat/pay", w.servePay)
 }
 
 // InjectFault makes the next n calls of operation op ("unifiedorder",

@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-pay/gopay"
@@ -65,13 +64,13 @@ func (w *WeChat) servePayPage(rw http.ResponseWriter, r *http.Request) {
 // notified with result_code FAIL (PAYERROR); a failed v3 one closes the
 // trade, which WeChat Pay does not notify.
 func (w *WeChat) servePay(rw http.ResponseWriter, r *http.Request) {
-	browser := wechatWantsHTML(r)
+	browser := wantsHTML(r)
 	refuse := func(status int, code, reason string) {
 		if browser {
 			w.errorPage(rw, r, status, code, reason)
 			return
 		}
-		wechatWriteJSON(rw, status, map[string]string{"code": code, "error": reason})
+		writeJSON(rw, status, map[string]string{"code": code, "error": reason})
 	}
 	r.Body = http.MaxBytesReader(rw, r.Body, wechatMaxBody)
 	if err := r.ParseForm(); err != nil {
@@ -132,7 +131,7 @@ func (w *WeChat) servePay(rw http.ResponseWriter, r *http.Request) {
 				w.errorPage(rw, r, http.StatusBadGateway, "notify-failed", fmt.Sprintf("Trade %s is %s, but the %s.", t.OutTradeNo, t.State, answer.Error))
 				return
 			}
-			wechatWriteJSON(rw, http.StatusBadGateway, answer)
+			writeJSON(rw, http.StatusBadGateway, answer)
 			return
 		}
 	}
@@ -140,7 +139,7 @@ func (w *WeChat) servePay(rw http.ResponseWriter, r *http.Request) {
 		w.renderPage(rw, r, http.StatusOK, "result", answer)
 		return
 	}
-	wechatWriteJSON(rw, http.StatusOK, answer)
+	writeJSON(rw, http.StatusOK, answer)
 }
 
 // lostTrade explains an out_trade_no the simulator does not know.
@@ -294,22 +293,4 @@ func (w *WeChat) notificationV3(t wechatTrade) ([]byte, error) {
 			Nonce:          nonce,
 		},
 	})
-}
-
-// wechatWantsHTML tells a browser's form post from an API client: browsers
-// ask for text/html, curl and test clients do not.
-func wechatWantsHTML(r *http.Request) bool {
-	accept := r.Header.Get("Accept")
-	return strings.Contains(accept, "text/html") && !strings.Contains(accept, "application/json")
-}
-
-func wechatWriteJSON(rw http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		http.Error(rw, "sandbox: encode answer", http.StatusInternalServerError)
-		return
-	}
-	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
-	rw.WriteHeader(status)
-	rw.Write(append(body, '\n'))
 }

@@ -59,14 +59,12 @@ type wechatWorld struct {
 	srv *httptest.Server
 	ch  *wechat.WeChat
 
-	mu       sync.Mutex
-	notes    []*cashier.Notification
-	noteErrs []error
+	notifyEndpoint
 }
 
 func newWechatWorld(t *testing.T, version int, signType string) *wechatWorld {
 	t.Helper()
-	w := &wechatWorld{t: t}
+	w := &wechatWorld{t: t, notifyEndpoint: notifyEndpoint{t: t}}
 	w.sim = &WeChat{
 		AppID:          wxTestAppID,
 		MchID:          wxTestMchID,
@@ -79,7 +77,7 @@ func newWechatWorld(t *testing.T, version int, signType string) *wechatWorld {
 	}
 	mux := http.NewServeMux()
 	w.sim.Register(mux)
-	mux.HandleFunc("POST /notify/wechat", w.serveNotify)
+	mux.Handle("POST /notify/wechat", &w.notifyEndpoint)
 	w.srv = httptest.NewServer(mux)
 	t.Cleanup(w.srv.Close)
 	w.sim.HTTPClient = w.srv.Client()
@@ -104,42 +102,8 @@ func newWechatWorld(t *testing.T, version int, signType string) *wechatWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.ch = ch
+	w.ch, w.verifier = ch, ch
 	return w
-}
-
-// serveNotify is cashier's notify endpoint, reduced to the channel's part.
-func (w *wechatWorld) serveNotify(rw http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	n, err := w.ch.VerifyNotification(r.Context(), &cashier.InboundRequest{
-		Method: r.Method, Path: r.URL.Path, Headers: r.Header, Body: body,
-	})
-	w.mu.Lock()
-	w.notes = append(w.notes, n)
-	w.noteErrs = append(w.noteErrs, err)
-	w.mu.Unlock()
-	reply := w.ch.Reply(err == nil)
-	if reply.ContentType != "" {
-		rw.Header().Set("Content-Type", reply.ContentType)
-	}
-	rw.WriteHeader(reply.Status)
-	rw.Write(reply.Body)
-}
-
-func (w *wechatWorld) lastNote() (*cashier.Notification, error) {
-	w.t.Helper()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.notes) == 0 {
-		w.t.Fatal("no notification received")
-	}
-	return w.notes[len(w.notes)-1], w.noteErrs[len(w.noteErrs)-1]
-}
-
-func (w *wechatWorld) noteCount() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.notes)
 }
 
 func (w *wechatWorld) request(gateway, outTradeNo string, amount int64) cashier.PrepareRequest {
@@ -752,7 +716,7 @@ func TestWeChatV3SharedFakeClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.ch = ch
+	w.ch, w.verifier = ch, ch
 	req := w.request("app", "S3FAKE", 100)
 	req.Now, req.ExpiresAt = fake, fake.Add(time.Hour)
 	if _, err := w.ch.Prepare(t.Context(), req); err != nil {

@@ -82,7 +82,7 @@ func (w *WeChat) serveV3(op string, handle wechatV3Handler) http.HandlerFunc {
 		if err := w.v3VerifyRequest(r, body); err != nil {
 			w.log().InfoContext(r.Context(), "sandbox wechat: v3 request refused", "op", op, "err", err)
 			// Answers to requests that do not verify carry no signature.
-			wechatWriteJSON(rw, http.StatusUnauthorized, wechatV3ErrorBody("SIGN_ERROR", "签名错误: "+err.Error()))
+			writeJSON(rw, http.StatusUnauthorized, wechatV3ErrorBody("SIGN_ERROR", "签名错误: "+err.Error()))
 			return
 		}
 		if f, ok := w.takeFault(op); ok {

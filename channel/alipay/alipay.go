@@ -28,6 +28,7 @@ import (
 	gopayalipay "github.com/go-pay/gopay/alipay"
 
 	"cashier"
+	"cashier/channel/gopaykit"
 )
 
 // Gateways, in the order API's words.
@@ -115,7 +116,7 @@ func New(cfg Config) (*Alipay, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	client.SetLogger(xlogAdapter{a.log})
+	client.SetLogger(gopaykit.NewLogger(a.log))
 	client.SetHttpClient(gatewayClient(cfg.HTTPClient, gw))
 
 	platform := cfg.AlipayPublicKey
@@ -181,19 +182,6 @@ func (a *Alipay) Name() string { return cashier.ChannelAlipay }
 
 // Gateways lists the gateways Prepare accepts.
 func (a *Alipay) Gateways() []string { return []string{GatewayApp, GatewayWeb, GatewayWap} }
-
-// xlogAdapter sends gopay's log lines to the channel's logger. Debug and info
-// lines are dropped: gopay writes request and response dumps at debug level.
-type xlogAdapter struct{ l *slog.Logger }
-
-func (x xlogAdapter) Debug(...any)              {}
-func (x xlogAdapter) Info(...any)               {}
-func (x xlogAdapter) Debugf(string, ...any)     {}
-func (x xlogAdapter) Infof(string, ...any)      {}
-func (x xlogAdapter) Warn(a ...any)             { x.l.Warn("gopay: " + fmt.Sprint(a...)) }
-func (x xlogAdapter) Error(a ...any)            { x.l.Error("gopay: " + fmt.Sprint(a...)) }
-func (x xlogAdapter) Warnf(f string, a ...any)  { x.l.Warn("gopay: " + fmt.Sprintf(f, a...)) }
-func (x xlogAdapter) Errorf(f string, a ...any) { x.l.Error("gopay: " + fmt.Sprintf(f, a...)) }
 
 func certPEM(cert *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"cashier"
+	"cashier/pemkey"
 )
 
 // vectorsDir is the project's shared test vectors, beside the repository.
@@ -59,6 +60,31 @@ func testConfig() Config {
 		SellerID:        testSellerID,
 		GatewayURL:      testGateway,
 	}
+}
+
+// vectorAppKey is the app private key of the vectors, which their app
+// certificate certifies.
+func vectorAppKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	key, err := pemkey.ParseRSAPrivateKey(readVector(t, "alipay_app_private_key.b64der.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// certConfig is testConfig in certificate mode: the vectors' app key, app
+// certificate and root certificate (whose SNs are known), and platformCert
+// as the Alipay public certificate.
+func certConfig(t *testing.T, platformCert []byte) Config {
+	t.Helper()
+	cfg := testConfig()
+	cfg.PrivateKey = vectorAppKey(t)
+	cfg.AlipayPublicKey = nil
+	cfg.AppCert = readVector(t, "alipay_app_public_cert.crt")
+	cfg.AlipayRootCert = readVector(t, "alipay_root_cert.crt")
+	cfg.AlipayPublicCert = platformCert
+	return cfg
 }
 
 func newTestAlipay(t *testing.T, cfg Config) *Alipay {

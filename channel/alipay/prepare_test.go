@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"cashier"
-	"cashier/pemkey"
 )
 
 var prepareNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) // 11:04:05 in Beijing
@@ -208,16 +207,7 @@ func selfSignedPEM(t *testing.T, key *rsa.PrivateKey, pub *rsa.PublicKey) []byte
 }
 
 func TestCertificateMode(t *testing.T) {
-	key, err := pemkey.ParseRSAPrivateKey(readVector(t, "alipay_app_private_key.b64der.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig()
-	cfg.PrivateKey = key
-	cfg.AlipayPublicKey = nil
-	cfg.AppCert = readVector(t, "alipay_app_public_cert.crt")
-	cfg.AlipayRootCert = readVector(t, "alipay_root_cert.crt")
-	cfg.AlipayPublicCert = selfSignedPEM(t, platformKey(), &platformKey().PublicKey)
+	cfg := certConfig(t, selfSignedPEM(t, platformKey(), &platformKey().PublicKey))
 	a := newTestAlipay(t, cfg)
 	// Notifications are verified with the key of AlipayPublicCert.
 	body := signAs(t, platformKey(), notifyParams())
@@ -225,7 +215,7 @@ func TestCertificateMode(t *testing.T) {
 		t.Errorf("notification signed with the certificate's key: %v", err)
 	}
 	body = signAs(t, otherKey(), notifyParams())
-	_, err = a.VerifyNotification(context.Background(), &cashier.InboundRequest{Body: []byte(body)})
+	_, err := a.VerifyNotification(context.Background(), &cashier.InboundRequest{Body: []byte(body)})
 	wantCode(t, err, cashier.EFORBIDDEN)
 	cred, err := a.Prepare(context.Background(), prepareRequest("wap"))
 	if err != nil {
@@ -238,7 +228,7 @@ func TestCertificateMode(t *testing.T) {
 	if p["alipay_root_cert_sn"] != "687b59193f3f462dd5336e5abf83c5d8_02941eef3187dddf3d3b83462e1dfcf6" {
 		t.Errorf("alipay_root_cert_sn %q", p["alipay_root_cert_sn"])
 	}
-	if err := verifyRequest(&key.PublicKey, p); err != nil {
+	if err := verifyRequest(&cfg.PrivateKey.PublicKey, p); err != nil {
 		t.Error("sign does not cover the certificate SNs")
 	}
 

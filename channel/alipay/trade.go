@@ -13,6 +13,7 @@ import (
 	gopayalipay "github.com/go-pay/gopay/alipay"
 
 	"cashier"
+	"cashier/channel/gopaykit"
 )
 
 // Sub-codes Alipay answers that callers act on.
@@ -52,7 +53,7 @@ func (e *APIError) message() string {
 // ENOTFOUND error whose cause is an *APIError with SubCodeTradeNotExist.
 func (a *Alipay) Query(ctx context.Context, outTradeNo string) (*cashier.Notification, error) {
 	const method = "alipay.trade.query"
-	ctx, x := withExchange(ctx)
+	ctx, x := gopaykit.WithExchange(ctx)
 	rsp, err := a.client.TradeQuery(ctx, gopay.BodyMap{"out_trade_no": outTradeNo})
 	if err != nil {
 		apiErr, err := a.refusal(ctx, method, x, err)
@@ -91,7 +92,7 @@ func (a *Alipay) Query(ctx context.Context, outTradeNo string) (*cashier.Notific
 // whose cause is an *APIError with SubCodeTradeStatusError.
 func (a *Alipay) Close(ctx context.Context, outTradeNo string) error {
 	const method = "alipay.trade.close"
-	ctx, x := withExchange(ctx)
+	ctx, x := gopaykit.WithExchange(ctx)
 	rsp, err := a.client.TradeClose(ctx, gopay.BodyMap{"out_trade_no": outTradeNo})
 	if err == nil {
 		return a.verifyAnswer(ctx, method, rsp.SignData, rsp.Sign)
@@ -133,8 +134,8 @@ func (a *Alipay) verifyAnswer(ctx context.Context, method, signData, sign string
 // valid signature; other refusals are reported even unsigned, since Alipay
 // does not sign every gateway error and believing one can only make the call
 // fail.
-func (a *Alipay) refusal(ctx context.Context, method string, x *exchange, err error) (*APIError, error) {
-	if x.status == 0 {
+func (a *Alipay) refusal(ctx context.Context, method string, x *gopaykit.Exchange, err error) (*APIError, error) {
+	if x.Status == 0 {
 		var urlErr *url.Error
 		if !errors.As(err, &urlErr) {
 			return nil, cashier.WrapError(err, cashier.EINTERNAL, "could not send the alipay request")
@@ -142,8 +143,8 @@ func (a *Alipay) refusal(ctx context.Context, method string, x *exchange, err er
 		a.log.WarnContext(ctx, "alipay: gateway unreachable", "method", method, "err", err)
 		return nil, cashier.WrapError(err, cashier.EUNAVAILABLE, "alipay is not reachable")
 	}
-	if x.status != http.StatusOK {
-		return nil, cashier.Errorf(cashier.ECHANNEL, "alipay answered HTTP %d to %s", x.status, method)
+	if x.Status != http.StatusOK {
+		return nil, cashier.Errorf(cashier.ECHANNEL, "alipay answered HTTP %d to %s", x.Status, method)
 	}
 	// What is left: gopay found no response object (gopay.UnmarshalErr), a
 	// refusal (*alipay.BizErr), or, in certificate mode, an answer that did
@@ -152,7 +153,7 @@ func (a *Alipay) refusal(ctx context.Context, method string, x *exchange, err er
 		a.log.WarnContext(ctx, "alipay: bad gateway answer", "method", method, "err", err)
 		return nil, cashier.WrapError(err, cashier.ECHANNEL, "alipay's answer to "+method+" could not be verified")
 	}
-	raw, signed, err := a.openResponse(method, x.body)
+	raw, signed, err := a.openResponse(method, x.Body)
 	if err != nil {
 		a.log.WarnContext(ctx, "alipay: bad gateway answer", "method", method, "err", err)
 		return nil, cashier.WrapError(err, cashier.ECHANNEL, "alipay's answer to "+method+" could not be verified")

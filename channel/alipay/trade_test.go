@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"cashier"
-	"cashier/pemkey"
 )
 
 // fakeGateway answers server-to-server calls with whatever answer returns,
@@ -205,16 +204,7 @@ func TestCertificateModeResponses(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	key, err := pemkey.ParseRSAPrivateKey(readVector(t, "alipay_app_private_key.b64der.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig()
-	cfg.PrivateKey = key
-	cfg.AlipayPublicKey = nil
-	cfg.AppCert = readVector(t, "alipay_app_public_cert.crt")
-	cfg.AlipayRootCert = readVector(t, "alipay_root_cert.crt")
-	cfg.AlipayPublicCert = platformCert
+	cfg := certConfig(t, platformCert)
 	cfg.GatewayURL = srv.URL + "/gateway.do"
 	a := newTestAlipay(t, cfg)
 

@@ -7,8 +7,6 @@ import (
 
 	"github.com/go-pay/gopay"
 	gopayalipay "github.com/go-pay/gopay/alipay"
-
-	"cashier/pemkey"
 )
 
 func TestRequestSignVector(t *testing.T) {
@@ -20,10 +18,7 @@ func TestRequestSignVector(t *testing.T) {
 	if err := json.Unmarshal(readVector(t, "alipay_request_sign.json"), &v); err != nil {
 		t.Fatal(err)
 	}
-	key, err := pemkey.ParseRSAPrivateKey(readVector(t, "alipay_app_private_key.b64der.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := vectorAppKey(t)
 	// The tests' own signing string, which they verify the channel's
 	// requests with.
 	if got := testSigningString(v.Params, "sign"); got != v.SigningString {

@@ -160,10 +160,38 @@ func TestAnswerSignatureChecked(t *testing.T) {
 }
 
 func TestNothingLeavesBaseURL(t *testing.T) {
+	var sent []string
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent = append(sent, r.URL.String())
+		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
+	})}
 	u, _ := url.Parse("http://127.0.0.1:9/sandbox/wechat")
-	tr := &recordingTransport{base: u, next: http.DefaultTransport}
-	req, _ := http.NewRequest(http.MethodPost, "https://api.mch.weixin.qq.com/pay/unifiedorder", nil)
-	if _, err := tr.RoundTrip(req); err == nil {
-		t.Error("a request to WeChat's production host went through")
+	c := upstreamClient(hc, u).HttpClient
+	for _, target := range []string{
+		"https://api.mch.weixin.qq.com/pay/unifiedorder",
+		"https://127.0.0.1:9/sandbox/wechat/pay/unifiedorder",
+		"http://127.0.0.1:9/sandbox/wechatpay/unifiedorder",
+		"http://127.0.0.1:9/pay/unifiedorder",
+	} {
+		if resp, err := c.Post(target, "text/xml", nil); err == nil {
+			resp.Body.Close()
+			t.Errorf("a request to %s went through", target)
+		}
+	}
+	if len(sent) != 0 {
+		t.Fatalf("sent %v", sent)
+	}
+	// Under BaseURL, calls go through unchanged.
+	resp, err := c.Post("http://127.0.0.1:9/sandbox/wechat/pay/unifiedorder", "text/xml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(sent) != 1 || sent[0] != "http://127.0.0.1:9/sandbox/wechat/pay/unifiedorder" {
+		t.Errorf("sent %v", sent)
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -226,7 +226,7 @@ func (w *WeChat) prepareV3(ctx context.Context, req cashier.PrepareRequest) (*ca
 		gopaywechat3.Native
 		gopaywechat3.H5Url
 	}
-	if err := json.Unmarshal(x.body, &ans); err != nil {
+	if err := json.Unmarshal(x.Body, &ans); err != nil {
 		return nil, cashier.WrapError(err, cashier.ECHANNEL, "WeChat Pay's answer to "+OpUnifiedOrder+" is malformed")
 	}
 	switch req.Gateway {

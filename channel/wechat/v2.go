@@ -14,6 +14,7 @@ import (
 	gopaywechat "github.com/go-pay/gopay/wechat"
 
 	"cashier"
+	"cashier/channel/gopaykit"
 )
 
 // The words of v2 answers.
@@ -29,18 +30,18 @@ const (
 func (w *WeChat) callV2(ctx context.Context, op string, bm gopay.BodyMap,
 	send func(context.Context, gopay.BodyMap) error) (gopay.BodyMap, error) {
 	bm.Set("nonce_str", newNonce()).Set("sign_type", w.signType)
-	ctx, x := withExchange(ctx)
+	ctx, x := gopaykit.WithExchange(ctx)
 	err := send(ctx, bm)
-	if x.status == 0 {
+	if x.Status == 0 {
 		return nil, w.noAnswer(ctx, op, err)
 	}
-	if x.status != http.StatusOK {
-		w.log.WarnContext(ctx, "wechat: HTTP error", "op", op, "status", x.status)
-		return nil, cashier.Errorf(cashier.ECHANNEL, "WeChat Pay answered HTTP %d to %s", x.status, op)
+	if x.Status != http.StatusOK {
+		w.log.WarnContext(ctx, "wechat: HTTP error", "op", op, "status", x.Status)
+		return nil, cashier.Errorf(cashier.ECHANNEL, "WeChat Pay answered HTTP %d to %s", x.Status, op)
 	}
 	// gopay's error, if any, is about the body, which is read again here
 	// from the bytes WeChat Pay sent.
-	ans, err := parseV2(x.body)
+	ans, err := parseV2(x.Body)
 	if err != nil {
 		w.log.WarnContext(ctx, "wechat: malformed answer", "op", op, "err", err)
 		return nil, cashier.WrapError(err, cashier.ECHANNEL, fmt.Sprintf("WeChat Pay's answer to %s is malformed", op))

@@ -17,6 +17,7 @@ import (
 	gopaywechat3 "github.com/go-pay/gopay/wechat/v3"
 
 	"cashier"
+	"cashier/channel/gopaykit"
 )
 
 // v3SignatureType is the only Wechatpay-Signature-Type accepted (no SM2).
@@ -29,18 +30,18 @@ var errUnknownSerial = errors.New("signed with an unknown Wechatpay-Serial")
 // callV3 sends one v3 call through gopay (which signs the Authorization
 // header) and returns the answer once its signature checks out. A 4xx or
 // 5xx answer is an ECHANNEL *cashier.Error whose cause is an *APIError.
-func (w *WeChat) callV3(ctx context.Context, op string, send func(context.Context) error) (*exchange, error) {
-	ctx, x := withExchange(ctx)
+func (w *WeChat) callV3(ctx context.Context, op string, send func(context.Context) error) (*gopaykit.Exchange, error) {
+	ctx, x := gopaykit.WithExchange(ctx)
 	err := send(ctx)
-	if x.status == 0 {
+	if x.Status == 0 {
 		return nil, w.noAnswer(ctx, op, err)
 	}
-	verifyErr := w.verifyV3(x.header, x.body)
-	if x.status >= http.StatusMultipleChoices {
+	verifyErr := w.verifyV3(x.Header, x.Body)
+	if x.Status >= http.StatusMultipleChoices {
 		var e gopaywechat3.ErrResponse
-		_ = json.Unmarshal(x.body, &e) // an unreadable refusal is still a refusal
-		apiErr := &APIError{Op: op, HTTPStatus: x.status, Code: e.Code, Message: e.Message, verified: verifyErr == nil}
-		w.log.WarnContext(ctx, "wechat: refused", "op", op, "status", x.status, "code", e.Code, "message", e.Message)
+		_ = json.Unmarshal(x.Body, &e) // an unreadable refusal is still a refusal
+		apiErr := &APIError{Op: op, HTTPStatus: x.Status, Code: e.Code, Message: e.Message, verified: verifyErr == nil}
+		w.log.WarnContext(ctx, "wechat: refused", "op", op, "status", x.Status, "code", e.Code, "message", e.Message)
 		return nil, apiErr.channelError()
 	}
 	if verifyErr != nil {
@@ -114,7 +115,7 @@ func (w *WeChat) queryV3(ctx context.Context, outTradeNo string) (*cashier.Notif
 	// The query answers the transaction object that payment notifications
 	// carry encrypted, so gopay's type for those reads it.
 	var t gopaywechat3.V3DecryptPayResult
-	if err := json.Unmarshal(x.body, &t); err != nil {
+	if err := json.Unmarshal(x.Body, &t); err != nil {
 		return nil, cashier.WrapError(err, cashier.ECHANNEL, fmt.Sprintf("WeChat Pay's answer about %s is malformed", outTradeNo))
 	}
 	if t.Appid != w.appID || t.Mchid != w.mchID {

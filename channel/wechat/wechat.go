@@ -31,10 +31,12 @@ import (
 	"time"
 
 	"github.com/go-pay/gopay"
+	"github.com/go-pay/gopay/pkg/xhttp"
 	gopaywechat "github.com/go-pay/gopay/wechat"
 	gopaywechat3 "github.com/go-pay/gopay/wechat/v3"
 
 	"cashier"
+	"cashier/channel/gopaykit"
 )
 
 // Gateways, in the order API's words. GatewayWeb is withdrawn: WeChat Pay
@@ -163,7 +165,7 @@ func New(cfg Config) (*WeChat, error) {
 	return w, nil
 }
 
-func (w *WeChat) setupV2(cfg Config, hc *upstream) error {
+func (w *WeChat) setupV2(cfg Config, hc *xhttp.Client) error {
 	if len(cfg.APIKey) != 32 {
 		return errors.New("wechat: APIKey must be the 32-character API key of the merchant console")
 	}
@@ -181,13 +183,13 @@ func (w *WeChat) setupV2(cfg Config, hc *upstream) error {
 	// The v2 client takes its base URL as a field: no rewriting is needed.
 	c.BaseURL = w.baseURL
 	c.DebugSwitch = gopay.DebugOff // debug output would print the signing string, key included
-	c.SetLogger(xlogAdapter{w.log})
-	c.SetHttpClient(hc.xhttp)
+	c.SetLogger(gopaykit.NewLogger(w.log))
+	c.SetHttpClient(hc)
 	w.v2 = c
 	return nil
 }
 
-func (w *WeChat) setupV3(cfg Config, hc *upstream) error {
+func (w *WeChat) setupV3(cfg Config, hc *xhttp.Client) error {
 	if len(cfg.APIv3Key) != 32 {
 		return errors.New("wechat: APIv3Key must be the 32-byte APIv3 key of the merchant console")
 	}
@@ -214,8 +216,8 @@ func (w *WeChat) setupV3(cfg Config, hc *upstream) error {
 	}
 	c.SetProxyHost(w.baseURL)
 	c.DebugSwitch = gopay.DebugOff
-	c.SetLogger(xlogAdapter{w.log})
-	c.SetHttpClient(hc.xhttp)
+	c.SetLogger(gopaykit.NewLogger(w.log))
+	c.SetHttpClient(hc)
 	// Answers are verified here (verifyV3), not by gopay's AutoVerifySign:
 	// gopay checks no timestamp window, and on an unknown serial it would
 	// fetch certificates on its own.
@@ -245,17 +247,3 @@ func (w *WeChat) Gateways() []string { return []string{GatewayApp, GatewayScan, 
 
 // APIVersion is the WeChat Pay API version the channel speaks: 2 or 3.
 func (w *WeChat) APIVersion() int { return w.version }
-
-// xlogAdapter sends gopay's log lines to the channel's logger. Debug and info
-// lines are dropped: gopay writes request dumps and signing strings (which
-// end in the v2 API key) at debug level.
-type xlogAdapter struct{ l *slog.Logger }
-
-func (x xlogAdapter) Debug(...any)              {}
-func (x xlogAdapter) Info(...any)               {}
-func (x xlogAdapter) Debugf(string, ...any)     {}
-func (x xlogAdapter) Infof(string, ...any)      {}
-func (x xlogAdapter) Warn(a ...any)             { x.l.Warn("gopay: " + fmt.Sprint(a...)) }
-func (x xlogAdapter) Error(a ...any)            { x.l.Error("gopay: " + fmt.Sprint(a...)) }
-func (x xlogAdapter) Warnf(f string, a ...any)  { x.l.Warn("gopay: " + fmt.Sprintf(f, a...)) }
-func (x xlogAdapter) Errorf(f string, a ...any) { x.l.Error("gopay: " + fmt.Sprintf(f, a...)) }
