@@ -63,6 +63,7 @@ type Order struct {
 	// this order as its cost order; 0 if none.
 	CostClaimedBy int64
 	Remarks       string
+	Address       *Address // shipping address snapshot (shop orders); nil if none
 	CreatedAt     time.Time
 	ExpiresAt     time.Time
 	PaidAt        time.Time // zero until paid
@@ -80,12 +81,17 @@ func (o *Order) Expired(now time.Time) bool {
 // LineItem is one line of an order. Name and unit price are snapshots taken
 // when the order was made, so later catalog changes never alter an order.
 type LineItem struct {
-	ID        int64
-	OrderID   int64
-	PackageID int64
-	Name      string
-	UnitPrice int64
-	Count     int64
+	ID           int64
+	OrderID      int64
+	PackageID    int64 // what the line buys: a package,
+	ProductID    int64 // a standard of a product,
+	StandardID   int64
+	SchemeID     int64     // or a customized scheme
+	DeliveryTime time.Time // customized: when the buyer wants it
+	Name         string
+	UnitPrice    int64
+	Count        int64
+	Remarks      string // the buyer's remarks on this line
 }
 
 // Total is the line's amount in fen.

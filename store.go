@@ -25,6 +25,49 @@ type Tx interface {
 	Package(ctx context.Context, id int64) (*Package, error)
 	Packages(ctx context.Context) ([]Package, error)
 
+	// Products and their standards (规格). InsertProduct writes the standards
+	// too; Product and Products return them.
+	InsertProduct(ctx context.Context, p *Product) error
+	Product(ctx context.Context, id int64) (*Product, error)
+	Products(ctx context.Context) ([]Product, error)
+	InsertStandard(ctx context.Context, s *Standard) error
+	Standard(ctx context.Context, id int64) (*Standard, error)
+	SetStock(ctx context.Context, standardID, stock int64) error
+	// ReserveStock takes n off a standard's stock only if at least n is left;
+	// it reports whether it did.
+	ReserveStock(ctx context.Context, standardID, n int64) (bool, error)
+	// ReleaseStock gives n back to a standard's stock.
+	ReleaseStock(ctx context.Context, standardID, n int64) error
+
+	// Customized schemes (定制方案).
+	InsertScheme(ctx context.Context, s *Scheme) error
+	Scheme(ctx context.Context, id int64) (*Scheme, error)
+	SchemesByUser(ctx context.Context, userID string) ([]Scheme, error)
+
+	// Cart. AddToCart adds item.Count of a standard to the user's cart, onto
+	// the line of that standard if there is one, and sets item's ID and
+	// resulting Count.
+	AddToCart(ctx context.Context, item *CartItem) error
+	CartItem(ctx context.Context, id int64) (*CartItem, error)
+	CartItemsByUser(ctx context.Context, userID string) ([]CartItem, error)
+	// SetCartItemCount changes the count of one of the user's lines; it
+	// reports whether the line exists.
+	SetCartItemCount(ctx context.Context, userID string, id, count int64) (bool, error)
+	// DeleteCartItems removes the user's lines among ids and returns how many
+	// it removed.
+	DeleteCartItems(ctx context.Context, userID string, ids []int64) (int64, error)
+
+	// Shipping addresses. A user has at most one default: making one the
+	// default (InsertAddress or UpdateAddress with IsDefault, or
+	// SetDefaultAddress) takes it from the others. Updates are guarded by the
+	// user id and report whether the address exists.
+	InsertAddress(ctx context.Context, a *Address) error
+	Address(ctx context.Context, id int64) (*Address, error)
+	AddressesByUser(ctx context.Context, userID string) ([]Address, error)
+	UpdateAddress(ctx context.Context, a *Address) (bool, error)
+	DeleteAddress(ctx context.Context, userID string, id int64) (bool, error)
+	SetDefaultAddress(ctx context.Context, userID string, id int64) (bool, error)
+
 	// Coupons.
 	InsertCoupon(ctx context.Context, c *Coupon) error
 	Coupon(ctx context.Context, id int64) (*Coupon, error)
@@ -35,7 +78,8 @@ type Tx interface {
 	// It reports whether it did.
 	TransitionCoupon(ctx context.Context, id int64, from, to CouponStatus, orderID int64) (bool, error)
 
-	// Orders. InsertOrder writes the order and its line items and sets their ids.
+	// Orders. InsertOrder writes the order, its address snapshot and its line
+	// items, and sets their ids.
 	InsertOrder(ctx context.Context, o *Order) error
 	// Order returns the order with its line items and payments.
 	Order(ctx context.Context, id int64) (*Order, error)

@@ -101,11 +101,24 @@ func requiredID(v url.Values, name string) (int64, error) {
 	return optionalID(v, name)
 }
 
+// requiredIDs parses several required positive integer parameters, in order.
+func requiredIDs(v url.Values, names ...string) ([]int64, error) {
+	ids := make([]int64, len(names))
+	for i, name := range names {
+		id, err := requiredID(v, name)
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
 // pathID parses the {id} of a path.
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, cashier.Errorf(cashier.EINVALID, "order id must be a positive integer, not %q", truncate(r.PathValue("id"), 32))
+		return 0, cashier.Errorf(cashier.EINVALID, "id must be a positive integer, not %q", truncate(r.PathValue("id"), 32))
 	}
 	return id, nil
 }

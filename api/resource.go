@@ -34,12 +34,17 @@ type orderJSON struct {
 }
 
 type itemJSON struct {
-	ID        int64  `json:"id"`
-	PackageID int64  `json:"package_id,omitempty"`
-	Name      string `json:"name"`
-	UnitPrice int64  `json:"unit_price"`
-	Count     int64  `json:"count"`
-	Amount    int64  `json:"amount"`
+	ID           int64      `json:"id"`
+	PackageID    int64      `json:"package_id,omitempty"`
+	ProductID    int64      `json:"product_id,omitempty"`
+	StandardID   int64      `json:"standard_id,omitempty"`
+	SchemeID     int64      `json:"scheme_id,omitempty"`
+	DeliveryTime *time.Time `json:"delivery_time,omitempty"`
+	Name         string     `json:"name"`
+	UnitPrice    int64      `json:"unit_price"`
+	Count        int64      `json:"count"`
+	Amount       int64      `json:"amount"`
+	Remarks      string     `json:"remarks"`
 }
 
 type paymentJSON struct {
@@ -90,8 +95,10 @@ func toOrder(o *cashier.Order) orderJSON {
 		CreatedAt: o.CreatedAt.UTC(), ExpiresAt: o.ExpiresAt.UTC(), PaidAt: timePtr(o.PaidAt), ClosedAt: timePtr(o.ClosedAt),
 	}
 	for _, li := range o.Items {
-		j.Items = append(j.Items, itemJSON{ID: li.ID, PackageID: li.PackageID, Name: li.Name, UnitPrice: li.UnitPrice,
-			Count: li.Count, Amount: li.Total()})
+		j.Items = append(j.Items, toItem(&li))
+	}
+	if o.Address != nil {
+		j.Address = toAddress(o.Address)
 	}
 	for _, p := range o.Payments {
 		j.Payments = append(j.Payments, toPayment(&p))
@@ -123,3 +130,79 @@ func credentialData(c *cashier.Credential) any {
 }
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
+
+func toItem(li *cashier.LineItem) itemJSON {
+	return itemJSON{ID: li.ID, PackageID: li.PackageID, ProductID: li.ProductID, StandardID: li.StandardID,
+		SchemeID: li.SchemeID, DeliveryTime: timePtr(li.DeliveryTime), Name: li.Name, UnitPrice: li.UnitPrice,
+		Count: li.Count, Amount: li.Total(), Remarks: li.Remarks}
+}
+
+type productJSON struct {
+	ID        int64          `json:"id"`
+	Name      string         `json:"name"`
+	Standards []standardJSON `json:"standards"`
+}
+
+type standardJSON struct {
+	ID        int64  `json:"id"`
+	ProductID int64  `json:"product_id"`
+	Name      string `json:"name"`
+	Price     int64  `json:"price"`
+	Stock     int64  `json:"stock"`
+}
+
+type schemeJSON struct {
+	ID     int64  `json:"id"`
+	UserID string `json:"user_id"`
+	Name   string `json:"name"`
+	Price  int64  `json:"price"`
+}
+
+type cartItemJSON struct {
+	ID         int64 `json:"id"`
+	ProductID  int64 `json:"product_id"`
+	StandardID int64 `json:"standard_id"`
+	Count      int64 `json:"count"`
+}
+
+type addressJSON struct {
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	Phone     string `json:"phone"`
+	Region    string `json:"region"`
+	Detail    string `json:"detail"`
+	IsDefault bool   `json:"is_default"`
+}
+
+func toProduct(p *cashier.Product) productJSON {
+	j := productJSON{ID: p.ID, Name: p.Name, Standards: []standardJSON{}}
+	for i := range p.Standards {
+		j.Standards = append(j.Standards, toStandard(&p.Standards[i]))
+	}
+	return j
+}
+
+func toStandard(st *cashier.Standard) standardJSON {
+	return standardJSON{ID: st.ID, ProductID: st.ProductID, Name: st.Name, Price: st.Price, Stock: st.Stock}
+}
+
+func toScheme(sc *cashier.Scheme) schemeJSON {
+	return schemeJSON{ID: sc.ID, UserID: sc.UserID, Name: sc.Name, Price: sc.Price}
+}
+
+func toCartItem(c *cashier.CartItem) cartItemJSON {
+	return cartItemJSON{ID: c.ID, ProductID: c.ProductID, StandardID: c.StandardID, Count: c.Count}
+}
+
+func toAddress(a *cashier.Address) addressJSON {
+	return addressJSON{ID: a.ID, Name: a.Name, Phone: a.Phone, Region: a.Region, Detail: a.Detail, IsDefault: a.IsDefault}
+}
+
+// list maps a slice to its JSON shapes; never null.
+func list[T, J any](items []T, to func(*T) J) []J {
+	out := make([]J, 0, len(items))
+	for i := range items {
+		out = append(out, to(&items[i]))
+	}
+	return out
+}

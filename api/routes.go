@@ -3,7 +3,7 @@ package api
 import "net/http"
 
 func addRoutes(mux *http.ServeMux, cfg Config) {
-	co, log, user := cfg.Checkout, cfg.Logger, cfg.Auth.User
+	co, log, user, admin := cfg.Checkout, cfg.Logger, cfg.Auth.User, cfg.Admin.Only
 
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(cfg.Pinger, log))
@@ -16,6 +16,31 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("POST /api/v1/orders/{id}/pay", user(handlePayOrder(co, log)))
 	mux.Handle("POST /api/v1/orders/{id}/cancel", user(handleCancelOrder(co, log)))
 	mux.Handle("GET /api/v1/coupons", user(handleCoupons(co, log)))
+	mux.Handle("GET /api/v1/products", user(handleProducts(co, log)))
+	mux.Handle("GET /api/v1/schemes", user(handleSchemes(co, log)))
+	mux.Handle("GET /api/v1/cart/items", user(handleCartItems(co, log)))
+	mux.Handle("POST /api/v1/cart/items", user(handleAddToCart(co, log)))
+	mux.Handle("PATCH /api/v1/cart/items/{id}", user(handleSetCartCount(co, log)))
+	mux.Handle("DELETE /api/v1/cart/items/{id}", user(handleRemoveFromCart(co, log)))
+	mux.Handle("GET /api/v1/addresses", user(handleAddresses(co, log)))
+	mux.Handle("POST /api/v1/addresses", user(handleSaveAddress(co, log)))
+	mux.Handle("PUT /api/v1/addresses/{id}", user(handleSaveAddress(co, log)))
+	mux.Handle("DELETE /api/v1/addresses/{id}", user(handleDeleteAddress(co, log)))
+	mux.Handle("POST /api/v1/addresses/{id}/default", user(handleSetDefaultAddress(co, log)))
+
+	// The shop API of seed 000.
+	mux.Handle("POST /api/ShopPay/productCharge", user(handleProductCharge(co, log)))
+	mux.Handle("POST /api/ShopPay/shoppingCartCharge", user(handleCartCharge(co, log)))
+	mux.Handle("POST /api/CustomizedPay/buildOrder", user(handleBuildOrder(co, log)))
+	mux.Handle("POST /api/ShopPay/orderCharge", user(handleOrderCharge(co, log)))
+	mux.Handle("POST /api/ShopPay/settlement", user(handleSettlement(co, log)))
+
+	mux.Handle("POST /admin/api/products", admin(handleAdminCreateProduct(co, log)))
+	mux.Handle("POST /admin/api/products/{id}/standards", admin(handleAdminAddStandard(co, log)))
+	mux.Handle("PUT /admin/api/standards/{id}/stock", admin(handleAdminSetStock(co, log)))
+	mux.Handle("POST /admin/api/schemes", admin(handleAdminCreateScheme(co, log)))
+	mux.Handle("POST /admin/api/packages", admin(handleAdminCreatePackage(co, log)))
+	mux.Handle("POST /admin/api/coupons", admin(handleAdminCreateCoupon(co, log)))
 
 	notify := handleNotify(co, log)
 	mux.Handle("/api/v1/order/notify/{channel}", notify)

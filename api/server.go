@@ -20,6 +20,7 @@ const MaxBodyBytes = 1 << 20
 type Config struct {
 	Checkout *checkout.Service
 	Auth     *Auth
+	Admin    *Admin
 	Pinger   interface{ Ping(context.Context) error } // for /readyz
 	Logger   *slog.Logger
 	// Sandbox, when not nil, serves the simulated channels under /sandbox/.

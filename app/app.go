@@ -35,6 +35,8 @@ type App struct {
 	Sandboxed []string
 	// Simulators are the sandbox's channel simulators; nil when none runs.
 	Simulators *Simulators
+	// AdminToken is the admin API's bearer token.
+	AdminToken string
 	// JWTSecret is the HS256 secret tokens are signed with, when one is used.
 	JWTSecret []byte
 }
@@ -118,7 +120,11 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	apiCfg := api.Config{Checkout: a.Checkout, Auth: auth, Pinger: a.Store, Logger: log, ResultURL: cfg.ResultURL,
+	admin, err := a.admin(log)
+	if err != nil {
+		return err
+	}
+	apiCfg := api.Config{Checkout: a.Checkout, Auth: auth, Admin: admin, Pinger: a.Store, Logger: log, ResultURL: cfg.ResultURL,
 		TrustedProxies: proxies}
 	if len(a.Sandboxed) > 0 {
 		sb.lookup = a.credential
@@ -160,6 +166,31 @@ func (a *App) auth(log *slog.Logger) (*api.Auth, error) {
 	}
 	a.JWTSecret = secret
 	return api.NewAuth(secret, nil, log)
+}
+
+// AdminTokenPath is where the admin token is read from.
+func (c *Config) AdminTokenPath() string {
+	if c.AdminTokenFile != "" {
+		return c.AdminTokenFile
+	}
+	return filepath.Join(c.SandboxDir(), "admin_token")
+}
+
+// admin sets up the admin API's token check, generating the token on first
+// use when none is configured.
+func (a *App) admin(log *slog.Logger) (*api.Admin, error) {
+	var token []byte
+	var err error
+	if a.Config.AdminTokenFile != "" {
+		token, err = os.ReadFile(a.Config.AdminTokenFile)
+	} else {
+		token, err = ensureSecret(a.Config.AdminTokenPath(), 24)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("admin token: %w", err)
+	}
+	a.AdminToken = strings.TrimSpace(string(token))
+	return api.NewAdmin(a.AdminToken, log)
 }
 
 // JWTSecret returns the configured HS256 secret, or the development one in the

@@ -30,6 +30,10 @@ type Config struct {
 	LogFormat      string   `json:"log_format"` // "text" (default) or "json"
 	LogLevel       string   `json:"log_level"`  // "debug", "info" (default), "warn", "error"
 
+	// AdminTokenFile holds the admin API's bearer token (at least 32
+	// characters). Unset: one is generated into Data/sandbox/admin_token.
+	AdminTokenFile string `json:"admin_token_file"`
+
 	JWT    JWTConfig     `json:"jwt"`
 	Alipay *AlipayConfig `json:"alipay"` // nil: Alipay runs in sandbox mode
 	WeChat *WeChatConfig `json:"wechat"` // nil: WeChat Pay runs in sandbox mode (API v2)

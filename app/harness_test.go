@@ -211,10 +211,20 @@ type orderView struct {
 	Payable    int64  `json:"payable"`
 	PaidAmount int64  `json:"paid_amount"`
 	CouponID   int64  `json:"coupon_id"`
-	Items      []struct {
-		Name      string `json:"name"`
-		UnitPrice int64  `json:"unit_price"`
-		Count     int64  `json:"count"`
+	Kind       string `json:"kind"`
+	Address    *struct {
+		ID     int64  `json:"id"`
+		Name   string `json:"name"`
+		Detail string `json:"detail"`
+	} `json:"address"`
+	Items []struct {
+		Name         string `json:"name"`
+		UnitPrice    int64  `json:"unit_price"`
+		Count        int64  `json:"count"`
+		StandardID   int64  `json:"standard_id"`
+		SchemeID     int64  `json:"scheme_id"`
+		Remarks      string `json:"remarks"`
+		DeliveryTime string `json:"delivery_time"`
 	} `json:"items"`
 	Payments []struct {
 		OutTradeNo     string `json:"out_trade_no"`

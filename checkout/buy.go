@@ -65,44 +65,7 @@ func (s *Service) BuyPackage(ctx context.Context, req BuyPackageRequest) (*Purch
 	if err != nil {
 		return nil, err
 	}
-	pay, cred, err := s.prepare(ctx, ch, order, req.PayRequest, now)
-	if err != nil {
-		return nil, err
-	}
-	err = s.store.Update(ctx, func(tx cashier.Tx) error {
-		if err := tx.InsertOrder(ctx, order); err != nil {
-			return err
-		}
-		if order.CouponID != 0 {
-			ok, err := tx.TransitionCoupon(ctx, order.CouponID, cashier.CouponAvailable, cashier.CouponLocked, order.ID)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return cashier.Errorf(cashier.ECONFLICT, "coupon %d is no longer available", order.CouponID)
-			}
-		}
-		if order.CostOrderID != 0 {
-			ok, err := tx.ClaimCostOrder(ctx, order.CostOrderID, order.ID)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return cashier.Errorf(cashier.ECONFLICT, "order %d is already being upgraded by another order", order.CostOrderID)
-			}
-		}
-		pay.OrderID = order.ID
-		return tx.InsertPayment(ctx, pay)
-	})
-	if err != nil {
-		// The channel may hold a trade for the attempt that was never written.
-		s.closeAtChannels(ctx, []cashier.Payment{*pay})
-		return nil, err
-	}
-	order.Payments = []cashier.Payment{*pay}
-	s.log.InfoContext(ctx, "order created", "order_id", order.ID, "user_id", order.UserID, "payable", order.Payable,
-		"channel", pay.Channel, "gateway", pay.Gateway, "out_trade_no", pay.OutTradeNo)
-	return &Purchase{Order: order, Payment: pay, Credential: cred}, nil
+	return s.place(ctx, ch, order, nil, req.PayRequest, now)
 }
 
 // releaseExpiredHolders closes the expired pending orders that hold what req

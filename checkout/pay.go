@@ -89,8 +89,9 @@ func (s *Service) Cancel(ctx context.Context, userID string, orderID int64) (*ca
 	return s.userOrder(ctx, userID, orderID)
 }
 
-// close moves a pending order to closed with everything it held released, in
-// one transaction. Losing the race to a payment is reported as a conflict.
+// close moves a pending order to closed with everything it held released
+// (stock, coupon, the order it upgraded), in one transaction. Losing the race
+// to a payment is reported as a conflict.
 func (s *Service) close(ctx context.Context, order *cashier.Order, reason string) error {
 	at := s.now()
 	var closed []cashier.Payment
@@ -117,6 +118,13 @@ func (s *Service) close(ctx context.Context, order *cashier.Order, reason string
 		if order.CostOrderID != 0 {
 			if err := tx.ReleaseCostOrder(ctx, order.CostOrderID, order.ID); err != nil {
 				return err
+			}
+		}
+		for _, li := range order.Items {
+			if li.StandardID != 0 {
+				if err := tx.ReleaseStock(ctx, li.StandardID, li.Count); err != nil {
+					return err
+				}
 			}
 		}
 		payments, err := tx.PaymentsByOrder(ctx, order.ID)

@@ -10,25 +10,37 @@ import (
 
 const orderColumns = `id, user_id, kind, status, source, subject, amount, discount, payable,
 	paid_amount, refunded_amount, coupon_id, cost_order_id, cost_credit, cost_claimed_by, remarks,
-	created_at, expires_at, paid_at, closed_at`
+	address, created_at, expires_at, paid_at, closed_at`
 
 func scanOrder(s interface{ Scan(...any) error }) (cashier.Order, error) {
 	var o cashier.Order
 	var paid, closed sql.NullTime
+	var address string
 	err := s.Scan(&o.ID, &o.UserID, &o.Kind, &o.Status, &o.Source, &o.Subject, &o.Amount, &o.Discount, &o.Payable,
 		&o.PaidAmount, &o.Refunded, &o.CouponID, &o.CostOrderID, &o.CostCredit, &o.CostClaimedBy, &o.Remarks,
-		&o.CreatedAt, &o.ExpiresAt, &paid, &closed)
+		&address, &o.CreatedAt, &o.ExpiresAt, &paid, &closed)
+	if err != nil {
+		return o, err
+	}
 	o.CreatedAt, o.ExpiresAt = o.CreatedAt.UTC(), o.ExpiresAt.UTC()
 	o.PaidAt, o.ClosedAt = fromNull(paid), fromNull(closed)
-	return o, err
+	if o.Address, err = decodeAddress(address); err != nil {
+		return o, fmt.Errorf("order %d: %w", o.ID, err)
+	}
+	return o, nil
 }
 
 func (t *tx) InsertOrder(ctx context.Context, o *cashier.Order) error {
+	address, err := encodeAddress(o.Address)
+	if err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
 	id, err := t.insert(ctx, `INSERT INTO orders (user_id, kind, status, source, subject, amount, discount, payable,
-		paid_amount, refunded_amount, coupon_id, cost_order_id, cost_credit, remarks, created_at, expires_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		paid_amount, refunded_amount, coupon_id, cost_order_id, cost_credit, remarks, address,
+		created_at, expires_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.UserID, o.Kind, o.Status, o.Source, o.Subject, o.Amount, o.Discount, o.Payable,
-		o.PaidAmount, o.Refunded, o.CouponID, o.CostOrderID, o.CostCredit, o.Remarks,
+		o.PaidAmount, o.Refunded, o.CouponID, o.CostOrderID, o.CostCredit, o.Remarks, address,
 		dbTime(o.CreatedAt), dbTime(o.ExpiresAt), dbTime(o.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert order: %w", err)
@@ -37,8 +49,11 @@ func (t *tx) InsertOrder(ctx context.Context, o *cashier.Order) error {
 	for i := range o.Items {
 		li := &o.Items[i]
 		li.OrderID = id
-		li.ID, err = t.insert(ctx, `INSERT INTO order_items (order_id, package_id, name, unit_price, count)
-			VALUES (?, ?, ?, ?, ?)`, li.OrderID, li.PackageID, li.Name, li.UnitPrice, li.Count)
+		li.ID, err = t.insert(ctx, `INSERT INTO order_items (order_id, package_id, product_id, standard_id,
+			scheme_id, delivery_time, name, unit_price, count, remarks)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			li.OrderID, li.PackageID, li.ProductID, li.StandardID,
+			li.SchemeID, dbTime(li.DeliveryTime), li.Name, li.UnitPrice, li.Count, li.Remarks)
 		if err != nil {
 			return fmt.Errorf("insert order item: %w", err)
 		}
@@ -61,7 +76,8 @@ func (t *tx) Order(ctx context.Context, id int64) (*cashier.Order, error) {
 }
 
 func (t *tx) items(ctx context.Context, orderID int64) ([]cashier.LineItem, error) {
-	rows, err := t.query(ctx, `SELECT id, order_id, package_id, name, unit_price, count
+	rows, err := t.query(ctx, `SELECT id, order_id, package_id, product_id, standard_id, scheme_id,
+		delivery_time, name, unit_price, count, remarks
 		FROM order_items WHERE order_id = ? ORDER BY id`, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("list order items: %w", err)
@@ -70,9 +86,12 @@ func (t *tx) items(ctx context.Context, orderID int64) ([]cashier.LineItem, erro
 	var list []cashier.LineItem
 	for rows.Next() {
 		var li cashier.LineItem
-		if err := rows.Scan(&li.ID, &li.OrderID, &li.PackageID, &li.Name, &li.UnitPrice, &li.Count); err != nil {
+		var delivery sql.NullTime
+		if err := rows.Scan(&li.ID, &li.OrderID, &li.PackageID, &li.ProductID, &li.StandardID, &li.SchemeID,
+			&delivery, &li.Name, &li.UnitPrice, &li.Count, &li.Remarks); err != nil {
 			return nil, fmt.Errorf("scan order item: %w", err)
 		}
+		li.DeliveryTime = fromNull(delivery)
 		list = append(list, li)
 	}
 	return list, rows.Err()

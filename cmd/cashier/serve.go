@@ -50,6 +50,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if len(a.Sandboxed) > 0 {
 		fmt.Fprintf(stdout, "sandbox mode for %s: keys and secrets in %s\n", strings.Join(a.Sandboxed, ", "), cfg.SandboxDir())
 	}
+	fmt.Fprintf(stdout, "admin token in %s\n", cfg.AdminTokenPath())
 	if a.JWTSecret != nil {
 		token, err := api.IssueToken(a.JWTSecret, app.DemoUser, time.Now(), 30*24*time.Hour)
 		if err != nil {
