@@ -165,7 +165,13 @@ func handleAdminCreateScheme(co *checkout.Service, log *slog.Logger) http.Handle
 // POST /admin/api/packages: {"name", "price", "apple_product_id", "gold", "diamond"}.
 func handleAdminCreatePackage(co *checkout.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in packageJSON
+		var in struct {
+			Name           string `json:"name"`
+			Price          int64  `json:"price"`
+			AppleProductID string `json:"apple_product_id"`
+			Gold           int64  `json:"gold"`
+			Diamond        int64  `json:"diamond"`
+		}
 		if err := decodeJSON(r, &in); err != nil {
 			writeError(w, r, log, err)
 			return

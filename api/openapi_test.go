@@ -89,12 +89,13 @@ type route struct {
 	file   string
 	method string // "" matches every method
 	path   string // in OpenAPI's spelling
-	user   bool   // wrapped in the bearer-token check
+	user   bool   // wrapped in the bearer-token check, user(
+	admin  bool   // wrapped in the admin-token check, admin(
 }
 
 var (
 	muxCall    = regexp.MustCompile(`\bmux\.Handle(?:Func)?\(`)
-	muxPattern = regexp.MustCompile(`\bmux\.Handle(?:Func)?\(\s*"([^"]*)"\s*,\s*(user\()?`)
+	muxPattern = regexp.MustCompile(`\bmux\.Handle(?:Func)?\(\s*"([^"]*)"\s*,\s*(user\(|admin\()?`)
 	// wildcards of ServeMux patterns: {name}, {name...} and {$}
 	muxWildcard = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)?(\.\.\.)?(\$)?\}`)
 	pathParam   = regexp.MustCompile(`\{([^}]+)\}`)
@@ -139,7 +140,8 @@ func routesIn(t *testing.T, glob string) []route {
 				}
 				return "{" + sub[1] + "}"
 			})
-			routes = append(routes, route{file: filepath.Base(file), method: strings.ToLower(method), path: path, user: len(m[2]) > 0})
+			routes = append(routes, route{file: filepath.Base(file), method: strings.ToLower(method), path: path,
+				user: string(m[2]) == "user(", admin: string(m[2]) == "admin("})
 		}
 	}
 	return routes
@@ -195,6 +197,12 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		if got := slices.ContainsFunc(op.Security, func(s map[string][]string) bool { _, ok := s["bearerAuth"]; return ok }); got != r.user {
 			t.Errorf("%s %s: bearerAuth documented = %v, but the route's user check = %v", strings.ToUpper(want), r.path, got, r.user)
 		}
+		if got := slices.ContainsFunc(op.Security, func(s map[string][]string) bool { _, ok := s["adminToken"]; return ok }); got != r.admin {
+			t.Errorf("%s %s: adminToken documented = %v, but the route's admin check = %v", strings.ToUpper(want), r.path, got, r.admin)
+		}
+		if r.admin && !onlyAdminToken(op.Security) {
+			t.Errorf("%s %s: an admin route takes the admin token and nothing else: security must be [{\"adminToken\": []}], not %v", strings.ToUpper(want), r.path, op.Security)
+		}
 	}
 	// And the other way round: nothing is documented that is not served.
 	for path, item := range doc.Paths {
@@ -209,10 +217,35 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 }
 
+// onlyAdminToken reports whether a security requirement list asks for the
+// admin token and for nothing else: no other scheme beside it, no alternative
+// to it, and no empty requirement that would make it optional.
+func onlyAdminToken(security []map[string][]string) bool {
+	if len(security) == 0 {
+		return false
+	}
+	for _, req := range security {
+		scopes, ok := req["adminToken"]
+		if !ok || len(req) != 1 || len(scopes) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func TestOpenAPIDocumentIsConsistent(t *testing.T) {
 	doc := parseOpenAPI(t)
 	if _, ok := doc.Components.SecuritySchemes["bearerAuth"]; !ok {
 		t.Error("components.securitySchemes has no bearerAuth")
+	}
+	var adminToken struct {
+		Type   string `json:"type"`
+		Scheme string `json:"scheme"`
+	}
+	if raw, ok := doc.Components.SecuritySchemes["adminToken"]; !ok {
+		t.Error("components.securitySchemes has no adminToken")
+	} else if err := json.Unmarshal(raw, &adminToken); err != nil || adminToken.Type != "http" || !strings.EqualFold(adminToken.Scheme, "bearer") {
+		t.Errorf("components.securitySchemes.adminToken is not an http bearer scheme: %s", raw)
 	}
 	var whole any
 	if err := json.Unmarshal(openAPIJSON, &whole); err != nil {
@@ -361,6 +394,61 @@ func TestOpenAPIDocumentsWeChatCredentials(t *testing.T) {
 		}
 		if s.Type != "object" {
 			t.Errorf("%s: type %q, want object", name, s.Type)
+		}
+		all, required := jsonFields(reflect.TypeOf(v))
+		if got := slices.Sorted(maps.Keys(s.Properties)); !slices.Equal(got, all) {
+			t.Errorf("%s documents properties %v, %T encodes %v", name, got, v, all)
+		}
+		if got := slices.Sorted(slices.Values(s.Required)); !slices.Equal(got, required) {
+			t.Errorf("%s requires %v, %T always encodes %v", name, got, v, required)
+		}
+	}
+}
+
+// TestOpenAPIDocumentsResources checks the schemas of the resources field for
+// field against the types the handlers encode, as the credentials above are
+// checked: a renamed, added or dropped field must show up in the description.
+func TestOpenAPIDocumentsResources(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Type       string                     `json:"type"`
+				Nullable   bool                       `json:"nullable"`
+				Required   []string                   `json:"required"`
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPIJSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]any{
+		"Envelope":        envelope{},
+		"ShopEnvelope":    shopEnvelope{},
+		"ShopOrder":       shopOrder{},
+		"Settlement":      settlementJSON{},
+		"Order":           orderJSON{},
+		"Item":            itemJSON{},
+		"Payment":         paymentJSON{},
+		"Package":         packageJSON{},
+		"Coupon":          couponJSON{},
+		"Product":         productJSON{},
+		"Standard":        standardJSON{},
+		"Scheme":          schemeJSON{},
+		"CartItem":        cartItemJSON{},
+		"Address":         addressJSON{},
+		"NullableAddress": addressJSON{},
+	} {
+		s, ok := doc.Components.Schemas[name]
+		if !ok {
+			t.Errorf("components.schemas has no %s (the %T resource)", name, v)
+			continue
+		}
+		if s.Type != "object" {
+			t.Errorf("%s: type %q, want object", name, s.Type)
+		}
+		if want := name == "NullableAddress"; s.Nullable != want {
+			t.Errorf("%s: nullable = %v, want %v", name, s.Nullable, want)
 		}
 		all, required := jsonFields(reflect.TypeOf(v))
 		if got := slices.Sorted(maps.Keys(s.Properties)); !slices.Equal(got, all) {

@@ -45,19 +45,27 @@ func TestCartREST(t *testing.T) {
 			{"unknown standard", "POST", "/api/v1/cart/items", h.token, "product_id=1&standard_id=99&count=1", 404},
 			{"standard of another product", "POST", "/api/v1/cart/items", h.token, "product_id=1&standard_id=3&count=1", 404},
 			{"merging past the limit", "POST", "/api/v1/cart/items", h.token, "product_id=1&standard_id=1&count=995", 400},
+			{"line beyond the stock", "PATCH", "/api/v1/cart/items/" + id, h.token, "count=999", 200},
+			{"merging beyond the stock", "POST", "/api/v1/cart/items", h.token, "product_id=1&standard_id=2&count=8", 200},
+			{"merged line beyond the stock", "POST", "/api/v1/cart/items", h.token, "product_id=1&standard_id=2&count=5", 409},
 		} {
 			if r := h.do(c.method, c.path, c.token, "application/x-www-form-urlencoded", strings.NewReader(c.body)); r.Status != c.status {
 				t.Errorf("%s: %d %s, want %d", c.name, r.Status, r.Message, c.status)
 			}
 		}
+		h.do("PATCH", "/api/v1/cart/items/"+id, h.token, "application/x-www-form-urlencoded", strings.NewReader("count=7"))
+		h.admin("PUT", "/admin/api/standards/1/stock", map[string]any{"stock": 6})
+		if r := h.do("PATCH", "/api/v1/cart/items/"+id, h.token, "application/x-www-form-urlencoded", strings.NewReader("count=7")); r.Status != 409 {
+			t.Errorf("count beyond the stock: %d %s", r.Status, r.Message)
+		}
 		json.Unmarshal(h.get("/api/v1/cart/items", h.token).Data, &items)
-		if len(items) != 1 || items[0].Count != 7 {
+		if len(items) != 2 || items[0].Count != 7 || items[1].Count != 8 {
 			t.Fatalf("cart after bad requests = %+v", items)
 		}
 		if r := h.do("DELETE", "/api/v1/cart/items/"+id, h.token, "", nil); r.Status != 200 {
 			t.Fatalf("remove: %d", r.Status)
 		}
-		if ids := h.cartIDs(); len(ids) != 0 {
+		if ids := h.cartIDs(); len(ids) != 1 {
 			t.Fatalf("cart after remove = %v", ids)
 		}
 	})

@@ -52,7 +52,9 @@ func (s *Service) AddToCart(ctx context.Context, userID string, productID, stand
 		if err := checkCount(item.Count); err != nil {
 			return cashier.Errorf(cashier.EINVALID, "the cart line would hold %d: at most %d", item.Count, cashier.MaxCount)
 		}
-		return nil
+		// The line as it now stands must be in stock, not just what was added.
+		_, err := productLine(ctx, tx, productID, standardID, item.Count)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -67,6 +69,13 @@ func (s *Service) SetCartCount(ctx context.Context, userID string, id, count int
 	}
 	var item *cashier.CartItem
 	err := s.store.Update(ctx, func(tx cashier.Tx) error {
+		cur, err := tx.CartItem(ctx, id)
+		if err != nil || cur.UserID != userID {
+			return cashier.Errorf(cashier.ENOTFOUND, "cart line %d not found", id)
+		}
+		if _, err := productLine(ctx, tx, cur.ProductID, cur.StandardID, count); err != nil {
+			return err
+		}
 		ok, err := tx.SetCartItemCount(ctx, userID, id, count)
 		if err != nil {
 			return err

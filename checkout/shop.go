@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"cashier"
 )
@@ -195,6 +196,9 @@ func userAddress(ctx context.Context, tx cashier.Tx, userID string, id int64) (*
 	return a, nil
 }
 
+// maxRemarks bounds the buyer's remarks on a line.
+const maxRemarks = 500
+
 func checkCount(count int64) error {
 	if count < 1 || count > cashier.MaxCount {
 		return cashier.Errorf(cashier.EINVALID, "count must be between 1 and %d, not %d", cashier.MaxCount, count)
@@ -240,6 +244,9 @@ func cartIDs(lines []CartLine) ([]int64, error) {
 	for _, l := range lines {
 		if l.CartID <= 0 {
 			return nil, cashier.Errorf(cashier.EINVALID, "cart_id must be a positive integer")
+		}
+		if utf8.RuneCountInString(l.Remarks) > maxRemarks {
+			return nil, cashier.Errorf(cashier.EINVALID, "user_remarks of cart line %d is longer than %d characters", l.CartID, maxRemarks)
 		}
 		if seen[l.CartID] {
 			return nil, cashier.Errorf(cashier.EINVALID, "cart line %d is listed twice", l.CartID)
