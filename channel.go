@@ -85,6 +85,9 @@ type Notification struct {
 	Status         NotifyStatus
 	PaidAt         time.Time // zero when the channel does not say
 	RawStatus      string    // the channel's own word (TRADE_SUCCESS…), for the record
+	// Refund, when set, makes this a refund notification (WeChat's refund
+	// notify): it reports on that refund, and Status is not about the payment.
+	Refund *RefundResult
 }
 
 // NotifyReply is the HTTP answer a channel expects to a notification.
