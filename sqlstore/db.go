@@ -16,7 +16,9 @@ import (
 
 	"cashier"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -34,7 +36,8 @@ const (
 
 // DB is a cashier.Store on a SQL database.
 type DB struct {
-	db      *sql.DB
+	db      *sql.DB       // SQLite; on PostgreSQL, database/sql over pool (migrations, SQL())
+	pool    *pgxpool.Pool // PostgreSQL only
 	dialect Dialect
 	dsn     string
 }
@@ -53,10 +56,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	var err error
 	if IsPostgres(dsn) {
 		d.dialect = Postgres
-		d.db, err = sql.Open("pgx", dsn)
-		if err == nil {
-			d.db.SetMaxOpenConns(20)
-			d.db.SetMaxIdleConns(20)
+		var cfg *pgxpool.Config
+		if cfg, err = pgxpool.ParseConfig(dsn); err == nil {
+			cfg.MaxConns = 20
+			if d.pool, err = pgxpool.NewWithConfig(ctx, cfg); err == nil {
+				d.db = stdlib.OpenDBFromPool(d.pool)
+			}
 		}
 	} else {
 		d.dialect = SQLite
@@ -73,7 +78,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open %s database: %w", d.dialect, err)
 	}
 	if err := d.db.PingContext(ctx); err != nil {
-		d.db.Close()
+		d.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d.dialect, redact(err, dsn))
 	}
 	return d, nil
@@ -103,8 +108,11 @@ func redact(err error, dsn string) error {
 // Dialect says which database this is.
 func (d *DB) Dialect() Dialect { return d.dialect }
 
-// SQL returns the underlying *sql.DB.
+// SQL returns the database as a *sql.DB.
 func (d *DB) SQL() *sql.DB { return d.db }
+
+// Pool returns the PostgreSQL connection pool; nil on SQLite.
+func (d *DB) Pool() *pgxpool.Pool { return d.pool }
 
 // Migrate applies the embedded migrations that have not been applied yet.
 func (d *DB) Migrate(ctx context.Context) error {
@@ -127,7 +135,13 @@ func (d *DB) Migrate(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	err := d.db.Close()
+	if d.pool != nil {
+		d.pool.Close()
+	}
+	return err
+}
 
 // Ping checks that the database answers.
 func (d *DB) Ping(ctx context.Context) error {
@@ -140,44 +154,58 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // View runs fn outside an explicit transaction: reads only.
 func (d *DB) View(ctx context.Context, fn func(cashier.Tx) error) error {
-	return fn(&tx{q: d.db, dialect: d.dialect})
+	if d.pool != nil {
+		return fn(&tx{c: pgxConn{d.pool}, dialect: d.dialect})
+	}
+	return fn(&tx{c: sqlConn{d.db}, dialect: d.dialect})
 }
 
 // Update runs fn in one read-write transaction.
-func (d *DB) Update(ctx context.Context, fn func(cashier.Tx) error) (err error) {
+func (d *DB) Update(ctx context.Context, fn func(cashier.Tx) error) error {
+	if d.pool != nil {
+		return d.updatePgx(ctx, fn)
+	}
 	sqltx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			sqltx.Rollback()
-			panic(p)
-		}
-		if err != nil {
-			sqltx.Rollback()
-		}
-	}()
-	if err = fn(&tx{q: sqltx, dialect: d.dialect}); err != nil {
-		return err
+	return finish(fn(&tx{c: sqlConn{sqltx}, dialect: d.dialect, raw: sqltx}), sqltx.Commit, sqltx.Rollback)
+}
+
+func (d *DB) updatePgx(ctx context.Context, fn func(cashier.Tx) error) error {
+	pgtx, err := d.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err = sqltx.Commit(); err != nil {
+	// Rollback after Commit is a no-op, so it runs whatever happens, panics included.
+	defer pgtx.Rollback(context.WithoutCancel(ctx))
+	return finish(fn(&tx{c: pgxConn{pgtx}, dialect: d.dialect, raw: pgtx}),
+		func() error { return pgtx.Commit(ctx) },
+		func() error { return pgtx.Rollback(context.WithoutCancel(ctx)) })
+}
+
+// finish commits when fn succeeded and rolls back otherwise.
+func finish(fnErr error, commit, rollback func() error) error {
+	if fnErr != nil {
+		rollback()
+		return fnErr
+	}
+	if err := commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
 
-// querier is what *sql.DB and *sql.Tx have in common.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+type tx struct {
+	c       conn
+	dialect Dialect
+	raw     any // *sql.Tx or pgx.Tx inside Update; nil in View
 }
 
-type tx struct {
-	q       querier
-	dialect Dialect
-}
+// DriverTx returns the driver's transaction (*sql.Tx on SQLite, pgx.Tx on
+// PostgreSQL) for work that must join it, such as inserting background jobs;
+// nil outside Update.
+func (t *tx) DriverTx() any { return t.raw }
 
 // rebind turns the ? placeholders every query is written with into $n for PostgreSQL.
 func (t *tx) rebind(query string) string {
@@ -204,16 +232,16 @@ func (t *tx) rebind(query string) string {
 	return b.String()
 }
 
-func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.q.ExecContext(ctx, t.rebind(query), args...)
+func (t *tx) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	return t.c.exec(ctx, t.rebind(query), args...)
 }
 
-func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.q.QueryContext(ctx, t.rebind(query), args...)
+func (t *tx) query(ctx context.Context, query string, args ...any) (rows, error) {
+	return t.c.query(ctx, t.rebind(query), args...)
 }
 
-func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.q.QueryRowContext(ctx, t.rebind(query), args...)
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
+	return t.c.queryRow(ctx, t.rebind(query), args...)
 }
 
 // insert runs an INSERT … RETURNING id and returns the id.
@@ -225,11 +253,7 @@ func (t *tx) insert(ctx context.Context, query string, args ...any) (int64, erro
 
 // changed runs a guarded UPDATE and reports whether it changed a row.
 func (t *tx) changed(ctx context.Context, query string, args ...any) (bool, error) {
-	res, err := t.exec(ctx, query, args...)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
+	n, err := t.exec(ctx, query, args...)
 	if err != nil {
 		return false, err
 	}
@@ -237,7 +261,7 @@ func (t *tx) changed(ctx context.Context, query string, args ...any) (bool, erro
 }
 
 func notFound(err error, what string, id any) error {
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
 		return cashier.Errorf(cashier.ENOTFOUND, "%s %v not found", what, id)
 	}
 	return fmt.Errorf("load %s %v: %w", what, id, err)

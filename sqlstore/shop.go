@@ -298,12 +298,8 @@ func (t *tx) DeleteCartItems(ctx context.Context, userID string, ids []int64) (i
 		for _, id := range batch {
 			args = append(args, id)
 		}
-		res, err := t.exec(ctx, "DELETE FROM cart_items WHERE user_id = ? AND id IN (?"+
+		n, err := t.exec(ctx, "DELETE FROM cart_items WHERE user_id = ? AND id IN (?"+
 			strings.Repeat(", ?", len(batch)-1)+")", args...)
-		if err != nil {
-			return total, fmt.Errorf("delete cart items: %w", err)
-		}
-		n, err := res.RowsAffected()
 		if err != nil {
 			return total, fmt.Errorf("delete cart items: %w", err)
 		}
