@@ -41,7 +41,12 @@ type Event struct {
 
 // Event types.
 const (
-	EventOrderPaid   = "order.paid"
-	EventOrderClosed = "order.closed"
-	EventPaymentLate = "payment.late"
+	EventOrderPaid       = "order.paid"
+	EventOrderClosed     = "order.closed"
+	EventPaymentLate     = "payment.late"
+	EventRefundSucceeded = "refund.succeeded"
+	EventRefundFailed    = "refund.failed"
 )
+
+// EventTypes lists every event type, for webhook subscriptions.
+var EventTypes = []string{EventOrderPaid, EventOrderClosed, EventPaymentLate, EventRefundSucceeded, EventRefundFailed}

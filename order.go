@@ -26,10 +26,12 @@ const (
 )
 
 var orderTransitions = map[OrderStatus][]OrderStatus{
-	OrderPending:           {OrderPaid, OrderClosed},
-	OrderPaid:              {OrderFulfilled, OrderRefunding},
-	OrderFulfilled:         {OrderRefunding},
-	OrderRefunding:         {OrderRefunded, OrderPartiallyRefunded},
+	OrderPending:   {OrderPaid, OrderClosed},
+	OrderPaid:      {OrderFulfilled, OrderRefunding},
+	OrderFulfilled: {OrderRefunding},
+	// A refund that fails gives the order back the status it had: paid when
+	// nothing was refunded.
+	OrderRefunding:         {OrderRefunded, OrderPartiallyRefunded, OrderPaid},
 	OrderPartiallyRefunded: {OrderRefunding},
 }
 
@@ -55,7 +57,7 @@ type Order struct {
 	Discount    int64  // coupon and upgrade credit
 	Payable     int64  // Amount - Discount
 	PaidAmount  int64
-	Refunded    int64
+	Refunded    int64 // refunded or being refunded
 	CouponID    int64 // 0: none
 	CostOrderID int64 // 0: not an upgrade
 	CostCredit  int64 // part of Discount granted for CostOrderID
@@ -71,6 +73,7 @@ type Order struct {
 
 	Items    []LineItem
 	Payments []Payment
+	Refunds  []Refund
 }
 
 // Expired reports whether a pending order is past its expiry at now.

@@ -18,6 +18,7 @@ func TestOrderTransitions(t *testing.T) {
 		{cashier.OrderFulfilled, cashier.OrderRefunding}:         true,
 		{cashier.OrderRefunding, cashier.OrderRefunded}:          true,
 		{cashier.OrderRefunding, cashier.OrderPartiallyRefunded}: true,
+		{cashier.OrderRefunding, cashier.OrderPaid}:              true,
 		{cashier.OrderPartiallyRefunded, cashier.OrderRefunding}: true,
 	}
 	for _, from := range all {

@@ -81,7 +81,7 @@ type Tx interface {
 	// Orders. InsertOrder writes the order, its address snapshot and its line
 	// items, and sets their ids.
 	InsertOrder(ctx context.Context, o *Order) error
-	// Order returns the order with its line items and payments.
+	// Order returns the order with its line items, payments and refunds.
 	Order(ctx context.Context, id int64) (*Order, error)
 	OrdersByUser(ctx context.Context, userID string, f OrderFilter) ([]Order, error)
 	// TransitionOrder applies ch to the order only if its status is from; it
@@ -101,6 +101,26 @@ type Tx interface {
 	// from; it reports whether it did.
 	TransitionPayment(ctx context.Context, id int64, from []PaymentStatus, ch PaymentChange) (bool, error)
 
+	// Payment returns one attempt by id.
+	Payment(ctx context.Context, id int64) (*Payment, error)
+
+	// Refunds.
+	InsertRefund(ctx context.Context, r *Refund) error
+	Refund(ctx context.Context, id int64) (*Refund, error)
+	RefundByOutRefundNo(ctx context.Context, outRefundNo string) (*Refund, error)
+	RefundsByOrder(ctx context.Context, orderID int64) ([]Refund, error)
+	// TransitionRefund applies ch only if the refund's status is from; it
+	// reports whether it did.
+	TransitionRefund(ctx context.Context, id int64, from RefundStatus, ch RefundChange) (bool, error)
+	// ReserveRefund adds amount to the order's refunded total only if the
+	// total stays within its paid amount; it reports whether it did. This one
+	// guarded update is what keeps concurrent refunds from exceeding the paid
+	// amount.
+	ReserveRefund(ctx context.Context, orderID, amount int64) (bool, error)
+	// ReleaseRefund takes amount back off the order's refunded total (a
+	// refund failed).
+	ReleaseRefund(ctx context.Context, orderID, amount int64) error
+
 	// Inbound messages.
 	InsertInbound(ctx context.Context, m *InboundMessage) error
 	SetInboundOutcome(ctx context.Context, id int64, outcome, detail, outTradeNo string) error
@@ -109,6 +129,32 @@ type Tx interface {
 	// Outbox.
 	InsertEvent(ctx context.Context, e *Event) error
 	EventsByOrder(ctx context.Context, orderID int64) ([]Event, error)
+	Event(ctx context.Context, id string) (*Event, error)
+
+	// Webhooks.
+	InsertWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error
+	WebhookEndpoint(ctx context.Context, id int64) (*WebhookEndpoint, error)
+	WebhookEndpoints(ctx context.Context) ([]WebhookEndpoint, error)
+	InsertDelivery(ctx context.Context, d *Delivery) error
+	Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
+
+	// Idempotency keys. ClaimIdempotencyKey records a new, unfinished record
+	// for (scope, key) and reports claimed=true; if one exists it returns it
+	// with claimed=false and changes nothing. The primary key on (scope, key)
+	// makes two racing claims end with one winner.
+	ClaimIdempotencyKey(ctx context.Context, rec *IdempotencyRecord) (existing *IdempotencyRecord, claimed bool, err error)
+	FinishIdempotencyKey(ctx context.Context, scope, key string, status int, body []byte) error
+	DropIdempotencyKey(ctx context.Context, scope, key string) error
+	// PurgeIdempotencyKeys deletes records created before t and says how many.
+	PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error)
+}
+
+// RefundChange is the new state of a refund in a guarded transition.
+type RefundChange struct {
+	Status          RefundStatus
+	At              time.Time // SettledAt
+	ChannelRefundNo string    // kept when empty
+	Detail          string
 }
 
 // OrderFilter pages through a user's orders, newest first.

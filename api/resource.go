@@ -26,7 +26,7 @@ type orderJSON struct {
 	Items       []itemJSON    `json:"items"`
 	Address     any           `json:"address"`
 	Payments    []paymentJSON `json:"payments"`
-	Refunds     []any         `json:"refunds"`
+	Refunds     []refundJSON  `json:"refunds"`
 	CreatedAt   time.Time     `json:"created_at"`
 	ExpiresAt   time.Time     `json:"expires_at"`
 	PaidAt      *time.Time    `json:"paid_at"`
@@ -91,7 +91,7 @@ func toOrder(o *cashier.Order) orderJSON {
 		ID: o.ID, Kind: string(o.Kind), Status: string(o.Status), Subject: o.Subject, Amount: o.Amount,
 		Discount: o.Discount, Payable: o.Payable, PaidAmount: o.PaidAmount, Refunded: o.Refunded,
 		Source: o.Source, CouponID: o.CouponID, CostOrderID: o.CostOrderID,
-		Items: []itemJSON{}, Payments: []paymentJSON{}, Refunds: []any{},
+		Items: []itemJSON{}, Payments: []paymentJSON{}, Refunds: list(o.Refunds, toRefund),
 		CreatedAt: o.CreatedAt.UTC(), ExpiresAt: o.ExpiresAt.UTC(), PaidAt: timePtr(o.PaidAt), ClosedAt: timePtr(o.ClosedAt),
 	}
 	for _, li := range o.Items {
@@ -205,4 +205,56 @@ func list[T, J any](items []T, to func(*T) J) []J {
 		out = append(out, to(&items[i]))
 	}
 	return out
+}
+
+type refundJSON struct {
+	ID              int64      `json:"id"`
+	OrderID         int64      `json:"order_id"`
+	PaymentID       int64      `json:"payment_id"`
+	OutRefundNo     string     `json:"out_refund_no"`
+	Amount          int64      `json:"amount"`
+	Reason          string     `json:"reason"`
+	Status          string     `json:"status"`
+	ChannelRefundNo string     `json:"channel_refund_no"`
+	Detail          string     `json:"detail"`
+	CreatedAt       time.Time  `json:"created_at"`
+	SettledAt       *time.Time `json:"settled_at"`
+}
+
+func toRefund(r *cashier.Refund) refundJSON {
+	return refundJSON{ID: r.ID, OrderID: r.OrderID, PaymentID: r.PaymentID, OutRefundNo: r.OutRefundNo, Amount: r.Amount,
+		Reason: r.Reason, Status: string(r.Status), ChannelRefundNo: r.ChannelRefundNo, Detail: r.Detail,
+		CreatedAt: r.CreatedAt.UTC(), SettledAt: timePtr(r.SettledAt)}
+}
+
+type webhookJSON struct {
+	ID        int64     `json:"id"`
+	URL       string    `json:"url"`
+	Secret    string    `json:"secret,omitempty"` // only when just created
+	Events    []string  `json:"events"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toWebhook(e *cashier.WebhookEndpoint) webhookJSON {
+	events := e.Events
+	if events == nil {
+		events = []string{}
+	}
+	return webhookJSON{ID: e.ID, URL: e.URL, Events: events, CreatedAt: e.CreatedAt.UTC()}
+}
+
+type deliveryJSON struct {
+	ID         int64     `json:"id"`
+	EventID    string    `json:"event_id"`
+	EndpointID int64     `json:"endpoint_id"`
+	Attempt    int       `json:"attempt"`
+	StatusCode int       `json:"status_code"`
+	Error      string    `json:"error"`
+	DurationMS int64     `json:"duration_ms"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+func toDelivery(d *cashier.Delivery) deliveryJSON {
+	return deliveryJSON{ID: d.ID, EventID: d.EventID, EndpointID: d.EndpointID, Attempt: d.Attempt, StatusCode: d.StatusCode,
+		Error: d.Error, DurationMS: d.Duration.Milliseconds(), CreatedAt: d.CreatedAt.UTC()}
 }

@@ -9,7 +9,11 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /readyz", handleReadyz(cfg.Pinger, log))
 	mux.Handle("GET /openapi.json", handleOpenAPI())
 
-	mux.Handle("POST /api/v1/order", user(handleCreateOrder(co, log)))
+	once := func(scope func(*http.Request) string, h http.Handler) http.Handler {
+		return idempotent(co, log, scope, h)
+	}
+
+	mux.Handle("POST /api/v1/order", user(once(userScope, handleCreateOrder(co, log))))
 	mux.Handle("GET /api/v1/packages", user(handlePackages(co, log)))
 	mux.Handle("GET /api/v1/orders", user(handleOrders(co, log)))
 	mux.Handle("GET /api/v1/orders/{id}", user(handleOrder(co, log)))
@@ -29,9 +33,9 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("POST /api/v1/addresses/{id}/default", user(handleSetDefaultAddress(co, log)))
 
 	// The shop API of seed 000.
-	mux.Handle("POST /api/ShopPay/productCharge", user(handleProductCharge(co, log)))
-	mux.Handle("POST /api/ShopPay/shoppingCartCharge", user(handleCartCharge(co, log)))
-	mux.Handle("POST /api/CustomizedPay/buildOrder", user(handleBuildOrder(co, log)))
+	mux.Handle("POST /api/ShopPay/productCharge", user(once(userScope, handleProductCharge(co, log))))
+	mux.Handle("POST /api/ShopPay/shoppingCartCharge", user(once(userScope, handleCartCharge(co, log))))
+	mux.Handle("POST /api/CustomizedPay/buildOrder", user(once(userScope, handleBuildOrder(co, log))))
 	mux.Handle("POST /api/ShopPay/orderCharge", user(handleOrderCharge(co, log)))
 	mux.Handle("POST /api/ShopPay/settlement", user(handleSettlement(co, log)))
 
@@ -41,6 +45,12 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("POST /admin/api/schemes", admin(handleAdminCreateScheme(co, log)))
 	mux.Handle("POST /admin/api/packages", admin(handleAdminCreatePackage(co, log)))
 	mux.Handle("POST /admin/api/coupons", admin(handleAdminCreateCoupon(co, log)))
+	mux.Handle("GET /admin/api/orders/{id}", admin(handleAdminOrder(co, log)))
+	mux.Handle("POST /admin/api/orders/{id}/refunds", admin(once(adminScope, handleAdminRefund(co, log))))
+	mux.Handle("POST /admin/api/webhooks", admin(handleAdminCreateWebhook(co, log)))
+	mux.Handle("GET /admin/api/webhooks", admin(handleAdminWebhooks(co, log)))
+	mux.Handle("GET /admin/api/deliveries", admin(handleAdminDeliveries(co, log)))
+	mux.Handle("POST /admin/api/events/{event_id}/resend", admin(handleAdminResend(co, log)))
 
 	notify := handleNotify(co, log)
 	mux.Handle("/api/v1/order/notify/{channel}", notify)

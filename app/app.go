@@ -22,7 +22,9 @@ import (
 	"cashier"
 	"cashier/api"
 	"cashier/checkout"
+	"cashier/jobs"
 	"cashier/sqlstore"
+	"cashier/webhook"
 )
 
 // App is a wired cashier.
@@ -33,6 +35,9 @@ type App struct {
 	Handler  http.Handler
 	// Sandboxed lists the channels running against the built-in simulators.
 	Sandboxed []string
+	// Jobs is the background work queue.
+	Jobs     *jobs.Queue
+	webhooks *webhook.Sender
 	// Simulators are the sandbox's channel simulators; nil when none runs.
 	Simulators *Simulators
 	// AdminToken is the admin API's bearer token.
@@ -46,6 +51,12 @@ type Options struct {
 	Now        func() time.Time // default time.Now
 	HTTPClient *http.Client     // for calls to channels; default one per channel with its timeout
 	Logger     *slog.Logger
+	// JobPollInterval is how often idle workers look for due jobs; default
+	// River's. Tests make it short.
+	JobPollInterval time.Duration
+	// JobsUseNow makes River schedule by Now too (tests that move a fake
+	// clock); production leaves River on the database's clock.
+	JobsUseNow bool
 }
 
 // New opens the store, applies migrations, sets up channels and returns the
@@ -113,9 +124,20 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	}
 	channels := []cashier.Channel{alipayCh, wechatCh}
 
+	qcfg := jobs.Config{Logger: log, PollInterval: opts.JobPollInterval}
+	if opts.JobsUseNow {
+		qcfg.Now = opts.Now
+	}
+	if a.Jobs, err = jobs.New(ctx, a.Store, qcfg); err != nil {
+		return err
+	}
 	a.Checkout = checkout.New(checkout.Config{
-		Store: a.Store, Channels: channels, URLs: urls, OrderTTL: time.Duration(cfg.OrderTTL), Now: opts.Now, Logger: log,
+		Store: a.Store, Channels: channels, URLs: urls, Jobs: a.Jobs, OrderTTL: time.Duration(cfg.OrderTTL),
+		PollDelay: time.Duration(cfg.PollDelay), ManualLateRefunds: cfg.LateRefunds == "manual",
+		Now: opts.Now, Logger: log,
 	})
+	a.webhooks = &webhook.Sender{Store: a.Store, Client: &http.Client{Timeout: time.Duration(cfg.WebhookTimeout)},
+		Now: opts.Now, Logger: log}
 	proxies, err := cfg.proxies()
 	if err != nil {
 		return err
@@ -250,6 +272,23 @@ func readPublicKey(path string) (crypto.PublicKey, error) {
 	}
 	return x509.ParsePKIXPublicKey(block.Bytes)
 }
+
+// Start runs the background jobs until Stop.
+func (a *App) Start(ctx context.Context) error {
+	co, wh := a.Checkout, a.webhooks
+	return a.Jobs.Start(ctx, jobs.Handlers{
+		ExpireOrder: co.ExpireOrder,
+		PollPayment: func(ctx context.Context, id int64, _ int) (time.Duration, error) { return co.PollPayment(ctx, id) },
+		ProcessRefund: func(ctx context.Context, id int64, _ int) (time.Duration, error) {
+			return co.ProcessRefund(ctx, id)
+		},
+		DeliverEvent: wh.Deliver,
+		Purge:        co.PurgeIdempotencyKeys,
+	})
+}
+
+// Stop lets the jobs under way finish, and stops working jobs.
+func (a *App) Stop(ctx context.Context) error { return a.Jobs.Stop(ctx) }
 
 // Close releases the store.
 func (a *App) Close() error { return a.Store.Close() }

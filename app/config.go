@@ -21,6 +21,15 @@ type Config struct {
 	PublicURL string `json:"public_url"` // how channels and browsers reach cashier; default http://Addr
 	// OrderTTL is how long an unpaid order stays payable ("30m").
 	OrderTTL Duration `json:"order_ttl"`
+	// PollDelay is how long an attempt waits for its notification before its
+	// channel is asked ("2m"); later questions thin out.
+	PollDelay Duration `json:"poll_delay"`
+	// LateRefunds says what happens to money that arrives for an order that
+	// no longer needs it: "auto" (default) refunds it at once, "manual" leaves
+	// it marked needs_refund for an operator.
+	LateRefunds string `json:"late_refunds"`
+	// WebhookTimeout bounds one webhook delivery ("10s").
+	WebhookTimeout Duration `json:"webhook_timeout"`
 	// ResultURL is where a browser goes after paying on a channel's page;
 	// "{order_id}" is replaced. Default: cashier's own result page.
 	ResultURL string `json:"result_url"`
@@ -150,6 +159,15 @@ func (c *Config) Defaults() {
 	if c.OrderTTL <= 0 {
 		c.OrderTTL = Duration(30 * time.Minute)
 	}
+	if c.PollDelay <= 0 {
+		c.PollDelay = Duration(2 * time.Minute)
+	}
+	if c.LateRefunds == "" {
+		c.LateRefunds = "auto"
+	}
+	if c.WebhookTimeout <= 0 {
+		c.WebhookTimeout = Duration(10 * time.Second)
+	}
 	if w := c.WeChat; w != nil {
 		if w.APIVersion == 0 {
 			w.APIVersion = 2
@@ -194,6 +212,12 @@ func (c *Config) Check() error {
 		if !certMode && a.AlipayPublicKeyFile == "" {
 			errs = append(errs, errors.New("alipay: set alipay_public_key_file, or the three certificate files"))
 		}
+	}
+	if c.LateRefunds != "auto" && c.LateRefunds != "manual" {
+		errs = append(errs, fmt.Errorf("late_refunds %q: use auto or manual", c.LateRefunds))
+	}
+	if time.Duration(c.PollDelay) < 10*time.Second {
+		errs = append(errs, errors.New("poll_delay must be at least 10s"))
 	}
 	if w := c.WeChat; w != nil {
 		errs = append(errs, w.check()...)

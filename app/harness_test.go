@@ -46,6 +46,13 @@ type harness struct {
 	url   string
 	clock *clock
 	token string
+
+	dsn, data   string
+	configure   func(*app.Config)
+	opts        app.Options
+	srv         *httptest.Server
+	stopped     bool
+	jobsRunning bool
 }
 
 var (
@@ -95,21 +102,34 @@ func newHarnessWith(t testing.TB, dsn string, configure func(*app.Config), opts 
 			t.Fatal(err)
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	h := &harness{t: t, dsn: dsn, data: data, configure: configure, opts: opts,
+		clock: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}}
+	h.boot("127.0.0.1:0")
+	h.token = h.tokenFor(app.DemoUser)
+	return h
+}
+
+// boot builds the harness's cashier and serves it on addr. River schedules
+// by the harness's clock and looks for due jobs often; jobs run only after
+// startJobs.
+func (h *harness) boot(addr string) {
+	t := h.t
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := "http://" + ln.Addr().String()
-	clk := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	h.url = "http://" + ln.Addr().String()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	cfg := app.Config{Data: data, DB: dsn, PublicURL: base}
-	if configure != nil {
-		configure(&cfg)
+	cfg := app.Config{Data: h.data, DB: h.dsn, PublicURL: h.url}
+	if h.configure != nil {
+		h.configure(&cfg)
 	}
-	opts.Now, opts.Logger = clk.Now, log
+	opts := h.opts
+	opts.Now, opts.Logger, opts.JobsUseNow, opts.JobPollInterval = h.clock.Now, log, true, 20*time.Millisecond
 	a, err := app.New(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -118,13 +138,66 @@ func newHarnessWith(t testing.TB, dsn string, configure func(*app.Config), opts 
 	srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
-	t.Cleanup(func() {
-		srv.Close()
-		a.Close()
-	})
-	h := &harness{t: t, app: a, url: base, clock: clk}
-	h.token = h.tokenFor(app.DemoUser)
-	return h
+	h.app, h.srv = a, srv
+	h.stopped = false
+	t.Cleanup(h.shutdown)
+}
+
+// shutdown stops serving and working jobs, and closes the store.
+func (h *harness) shutdown() {
+	if h.stopped {
+		return
+	}
+	h.stopped = true
+	h.srv.Close()
+	if h.jobsRunning {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		h.app.Stop(ctx)
+		cancel()
+		h.jobsRunning = false
+	}
+	h.app.Close()
+}
+
+// startJobs makes the harness's cashier work its background jobs.
+func (h *harness) startJobs() {
+	h.t.Helper()
+	if err := h.app.Start(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+	h.jobsRunning = true
+}
+
+// restart stops this cashier and starts another on the same database, data
+// directory and address, as a redeploy would.
+func (h *harness) restart() {
+	h.t.Helper()
+	addr := strings.TrimPrefix(h.url, "http://")
+	h.shutdown()
+	h.boot(addr)
+}
+
+// twin starts a second cashier on the same database, data and clock, as a
+// second instance behind a load balancer.
+func (h *harness) twin() *harness {
+	h.t.Helper()
+	t := &harness{t: h.t, dsn: h.dsn, data: h.data, configure: h.configure, opts: h.opts, clock: h.clock}
+	t.boot("127.0.0.1:0")
+	t.token = h.token
+	return t
+}
+
+// eventually polls cond until it holds or the deadline passes: no sleeping
+// for a fixed time.
+func (h *harness) eventually(what string, within time.Duration, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (h *harness) tokenFor(user string) string {

@@ -192,3 +192,14 @@ func (h *harness) notifyWechat(body string, hdr http.Header) (int, string) {
 	raw, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(raw)
 }
+
+// settleWechatRefunds has the WeChat simulator settle the refunds it holds,
+// sending their notifications.
+func (h *harness) settleWechatRefunds() {
+	h.t.Helper()
+	resp, err := http.Post(h.url+"/sandbox/wechat/refund/settle", "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+}

@@ -10,11 +10,32 @@ import (
 )
 
 // insertEvent writes an outbox event in the transaction of the change it reports.
-func insertEvent(ctx context.Context, tx cashier.Tx, typ string, orderID int64, at time.Time, data map[string]any) error {
+func (s *Service) insertEvent(ctx context.Context, tx cashier.Tx, typ string, orderID int64, at time.Time, data map[string]any) error {
 	id := newEventID()
 	payload, err := json.Marshal(map[string]any{"id": id, "type": typ, "created_at": at.UTC(), "data": data})
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", typ, err)
 	}
-	return tx.InsertEvent(ctx, &cashier.Event{ID: id, Type: typ, OrderID: orderID, Payload: payload, CreatedAt: at})
+	if err := tx.InsertEvent(ctx, &cashier.Event{ID: id, Type: typ, OrderID: orderID, Payload: payload, CreatedAt: at}); err != nil {
+		return err
+	}
+	return s.scheduleDeliveries(ctx, tx, id, typ)
+}
+
+// scheduleDeliveries schedules delivering an event to every endpoint that
+// wants it, in the event's transaction: the outbox and its deliveries commit
+// together.
+func (s *Service) scheduleDeliveries(ctx context.Context, tx cashier.Tx, eventID, typ string) error {
+	endpoints, err := tx.WebhookEndpoints(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range endpoints {
+		if e.Wants(typ) {
+			if err := s.jobs.DeliverEvent(ctx, tx, eventID, e.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -54,9 +54,17 @@ func (s *Service) Receive(ctx context.Context, channel string, req *cashier.Inbo
 		// could not verify may be ours with a key we got wrong.
 		return ch.Reply(cashier.ErrorCode(err) == cashier.EUNPROCESSABLE), rc, nil
 	}
-	rc.OutTradeNo = n.OutTradeNo
+	if err := s.applyRecorded(ctx, channel, n, rc); err != nil {
+		return ch.Reply(false), rc, err
+	}
+	return ch.Reply(true), rc, nil
+}
 
-	err = s.store.Update(ctx, func(tx cashier.Tx) error {
+// applyRecorded applies a verified notification whose message rc records,
+// and records the outcome in the same transaction.
+func (s *Service) applyRecorded(ctx context.Context, channel string, n *cashier.Notification, rc *Receipt) error {
+	rc.OutTradeNo = n.OutTradeNo
+	err := s.store.Update(ctx, func(tx cashier.Tx) error {
 		if err := s.apply(ctx, tx, channel, n, rc); err != nil {
 			return err
 		}
@@ -69,17 +77,17 @@ func (s *Service) Receive(ctx context.Context, channel string, req *cashier.Inbo
 	if err != nil {
 		rc.Outcome, rc.Detail = cashier.InboundFailed, "could not apply: "+err.Error()
 		s.log.ErrorContext(ctx, "could not apply a notification: asking the channel to resend", "channel", channel,
-			"message_id", msg.ID, "out_trade_no", n.OutTradeNo, "err", err)
+			"message_id", rc.MessageID, "out_trade_no", n.OutTradeNo, "err", err)
 		s.setOutcome(context.WithoutCancel(ctx), rc)
-		return ch.Reply(false), rc, err
+		return err
 	}
 	level := s.log.InfoContext
 	if rc.Outcome == cashier.InboundRejected {
 		level = s.log.WarnContext
 	}
-	level(ctx, "notification "+rc.Outcome, "channel", channel, "message_id", msg.ID, "out_trade_no", n.OutTradeNo,
+	level(ctx, "notification "+rc.Outcome, "channel", channel, "message_id", rc.MessageID, "out_trade_no", n.OutTradeNo,
 		"order_id", rc.OrderID, "status", n.RawStatus, "detail", rc.Detail)
-	return ch.Reply(true), rc, nil
+	return nil
 }
 
 func (s *Service) setOutcome(ctx context.Context, rc *Receipt) error {
@@ -94,6 +102,9 @@ func (s *Service) apply(ctx context.Context, tx cashier.Tx, channel string, n *c
 	reject := func(format string, args ...any) error {
 		rc.Outcome, rc.Detail = cashier.InboundRejected, fmt.Sprintf(format, args...)
 		return nil
+	}
+	if n.Refund != nil {
+		return s.applyRefundNotice(ctx, tx, channel, n, rc)
 	}
 	p, err := tx.PaymentByOutTradeNo(ctx, n.OutTradeNo)
 	if cashier.ErrorCode(err) == cashier.ENOTFOUND {
@@ -178,7 +189,10 @@ func (s *Service) apply(ctx context.Context, tx cashier.Tx, channel string, n *c
 		s.log.WarnContext(ctx, "payment for an order that no longer needs it: needs refund", "order_id", order.ID,
 			"order_status", order.Status, "out_trade_no", p.OutTradeNo, "amount", p.Amount)
 		data["order_status"] = order.Status
-		return insertEvent(ctx, tx, cashier.EventPaymentLate, order.ID, now, data)
+		if err := s.refundLatePayment(ctx, tx, p, now); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, cashier.EventPaymentLate, order.ID, now, data)
 	}
 	if order.CouponID != 0 {
 		if _, err := tx.TransitionCoupon(ctx, order.CouponID, cashier.CouponLocked, cashier.CouponUsed, order.ID); err != nil {
@@ -186,5 +200,5 @@ func (s *Service) apply(ctx context.Context, tx cashier.Tx, channel string, n *c
 		}
 	}
 	rc.Outcome, rc.Detail = cashier.InboundApplied, "order paid"
-	return insertEvent(ctx, tx, cashier.EventOrderPaid, order.ID, now, data)
+	return s.insertEvent(ctx, tx, cashier.EventOrderPaid, order.ID, now, data)
 }

@@ -2,7 +2,6 @@ package checkout
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"cashier"
@@ -48,7 +47,10 @@ func (s *Service) Pay(ctx context.Context, userID string, orderID int64, req Pay
 			return err
 		}
 		pay.OrderID = cur.ID
-		return tx.InsertPayment(ctx, pay)
+		if err := tx.InsertPayment(ctx, pay); err != nil {
+			return err
+		}
+		return s.jobs.PollPayment(ctx, tx, pay.ID, now.Add(s.pollDelay))
 	})
 	if err != nil {
 		// The channel may hold a trade for the attempt that was never written.
@@ -134,7 +136,7 @@ func (s *Service) close(ctx context.Context, order *cashier.Order, reason string
 		if closed, err = closeOpenAttempts(ctx, tx, payments, at); err != nil {
 			return err
 		}
-		return insertEvent(ctx, tx, cashier.EventOrderClosed, order.ID, at, map[string]any{
+		return s.insertEvent(ctx, tx, cashier.EventOrderClosed, order.ID, at, map[string]any{
 			"order_id": order.ID, "user_id": order.UserID, "reason": reason,
 		})
 	})
@@ -174,12 +176,19 @@ func (s *Service) closeAtChannels(ctx context.Context, payments []cashier.Paymen
 		if !ok {
 			continue
 		}
-		if err := closer.Close(ctx, p.OutTradeNo); err != nil {
-			level := slog.LevelWarn
-			if cashier.ErrorCode(err) == cashier.ECONFLICT {
-				level = slog.LevelInfo // paid meanwhile: its notification will say so
+		err := closer.Close(ctx, p.OutTradeNo)
+		if cashier.ErrorCode(err) == cashier.ECONFLICT {
+			// Paid just before the close: ask, rather than wait for a
+			// notification that may have been lost.
+			s.log.InfoContext(ctx, "an attempt was paid before it could be closed", "channel", p.Channel, "out_trade_no", p.OutTradeNo)
+			if q, ok := s.channels[p.Channel].(cashier.Querier); ok {
+				if n, qerr := q.Query(ctx, p.OutTradeNo); qerr == nil && n.Status == cashier.NotifyPaid {
+					err = s.applyQueried(ctx, p.Channel, n)
+				}
 			}
-			s.log.Log(ctx, level, "could not close an attempt at its channel", "channel", p.Channel,
+		}
+		if err != nil && cashier.ErrorCode(err) != cashier.ECONFLICT {
+			s.log.WarnContext(ctx, "could not close an attempt at its channel", "channel", p.Channel,
 				"out_trade_no", p.OutTradeNo, "err", err)
 		}
 	}

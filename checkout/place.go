@@ -61,7 +61,13 @@ func (s *Service) place(ctx context.Context, ch cashier.Channel, order *cashier.
 			}
 		}
 		pay.OrderID = order.ID
-		return tx.InsertPayment(ctx, pay)
+		if err := tx.InsertPayment(ctx, pay); err != nil {
+			return err
+		}
+		if err := s.jobs.ExpireOrder(ctx, tx, order.ID, order.ExpiresAt); err != nil {
+			return err
+		}
+		return s.jobs.PollPayment(ctx, tx, pay.ID, now.Add(s.pollDelay))
 	})
 	if err != nil {
 		// The channel may hold a trade for the attempt that was never written.

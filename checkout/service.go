@@ -18,13 +18,33 @@ import (
 
 // Service runs the checkout use cases.
 type Service struct {
-	store    cashier.Store
-	channels map[string]cashier.Channel
-	urls     URLs
-	orderTTL time.Duration
-	now      func() time.Time
-	log      *slog.Logger
+	store      cashier.Store
+	channels   map[string]cashier.Channel
+	urls       URLs
+	jobs       Scheduler
+	orderTTL   time.Duration
+	pollDelay  time.Duration
+	autoRefund bool
+	now        func() time.Time
+	log        *slog.Logger
 }
+
+// Scheduler adds background work to a store transaction: the work exists
+// exactly when the transaction commits.
+type Scheduler interface {
+	ExpireOrder(ctx context.Context, tx cashier.Tx, orderID int64, at time.Time) error
+	PollPayment(ctx context.Context, tx cashier.Tx, paymentID int64, at time.Time) error
+	ProcessRefund(ctx context.Context, tx cashier.Tx, refundID int64) error
+	DeliverEvent(ctx context.Context, tx cashier.Tx, eventID string, endpointID int64) error
+}
+
+// noJobs is the Scheduler of a Service without background work (some tests).
+type noJobs struct{}
+
+func (noJobs) ExpireOrder(context.Context, cashier.Tx, int64, time.Time) error { return nil }
+func (noJobs) PollPayment(context.Context, cashier.Tx, int64, time.Time) error { return nil }
+func (noJobs) ProcessRefund(context.Context, cashier.Tx, int64) error          { return nil }
+func (noJobs) DeliverEvent(context.Context, cashier.Tx, string, int64) error   { return nil }
 
 // URLs tells channels where to send the buyer and the notifications.
 type URLs interface {
@@ -37,10 +57,22 @@ type Config struct {
 	Store    cashier.Store
 	Channels []cashier.Channel // the enabled ones
 	URLs     URLs
-	OrderTTL time.Duration    // how long an order stays payable; default 30 minutes
-	Now      func() time.Time // default time.Now
-	Logger   *slog.Logger
+	OrderTTL time.Duration // how long an order stays payable; default 30 minutes
+	Jobs     Scheduler     // background work; nil: none
+	// PollDelay is how long after an attempt is created, without a
+	// notification, its channel is first asked about it; default 2 minutes.
+	PollDelay time.Duration
+	// ManualLateRefunds leaves money that arrived for an order that no longer
+	// needs it (late or double payments) for an operator to refund, instead
+	// of refunding it at once.
+	ManualLateRefunds bool
+	Now               func() time.Time // default time.Now
+	Logger            *slog.Logger
 }
+
+// DefaultPollDelay is how long an attempt waits for its notification before
+// its channel is asked.
+const DefaultPollDelay = 2 * time.Minute
 
 // DefaultOrderTTL is how long an unpaid order stays payable by default.
 const DefaultOrderTTL = 30 * time.Minute
@@ -48,12 +80,21 @@ const DefaultOrderTTL = 30 * time.Minute
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{
-		store:    cfg.Store,
-		channels: map[string]cashier.Channel{},
-		urls:     cfg.URLs,
-		orderTTL: cfg.OrderTTL,
-		now:      cfg.Now,
-		log:      cfg.Logger,
+		store:      cfg.Store,
+		channels:   map[string]cashier.Channel{},
+		urls:       cfg.URLs,
+		jobs:       cfg.Jobs,
+		orderTTL:   cfg.OrderTTL,
+		pollDelay:  cfg.PollDelay,
+		autoRefund: !cfg.ManualLateRefunds,
+		now:        cfg.Now,
+		log:        cfg.Logger,
+	}
+	if s.jobs == nil {
+		s.jobs = noJobs{}
+	}
+	if s.pollDelay <= 0 {
+		s.pollDelay = DefaultPollDelay
 	}
 	for _, ch := range cfg.Channels {
 		s.channels[ch.Name()] = ch

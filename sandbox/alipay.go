@@ -30,8 +30,9 @@ type Alipay struct {
 	Logger     *slog.Logger // nil = discard
 	Now        func() time.Time
 
-	mu     sync.Mutex
-	trades map[string]*alipayTrade // by out_trade_no
+	mu      sync.Mutex
+	trades  map[string]*alipayTrade           // by out_trade_no
+	refunds map[alipayRefundKey]*alipayRefund // out_request_no is unique per trade only
 }
 
 // Trade statuses, Alipay's words.
@@ -54,12 +55,14 @@ type alipayTrade struct {
 	Created     time.Time
 	Paid        time.Time // zero unless TRADE_SUCCESS
 	Closed      time.Time // zero unless TRADE_CLOSED
+	RefundedFen int64     // the refunds' total
 }
 
 // Register adds the simulator's routes to mux:
 //
 //	GET  /sandbox/alipay/gateway.do  the web/wap pay page for a signed pay URL
-//	POST /sandbox/alipay/gateway.do  server-to-server API (alipay.trade.query, alipay.trade.close)
+//	POST /sandbox/alipay/gateway.do  server-to-server API (alipay.trade.query, .close, .refund,
+//	                                 alipay.trade.fastpay.refund.query)
 //	POST /sandbox/alipay/pay         pays (or cancels) an order and sends the notification
 func (a *Alipay) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sandbox/alipay/gateway.do", a.servePayPage)

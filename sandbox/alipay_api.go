@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -35,10 +36,7 @@ func (a *Alipay) serveAPI(w http.ResponseWriter, r *http.Request) {
 		a.writeAPI(w, r, method, invalid(rf.subCode, rf.reason))
 		return
 	}
-	var biz struct {
-		OutTradeNo string `json:"out_trade_no"`
-		TradeNo    string `json:"trade_no"`
-	}
+	var biz alipayBiz
 	if err := json.Unmarshal([]byte(params["biz_content"]), &biz); err != nil {
 		a.writeAPI(w, r, method, invalid(subInvalidParameter, "biz_content is not a JSON object"))
 		return
@@ -52,7 +50,7 @@ func (a *Alipay) serveAPI(w http.ResponseWriter, r *http.Request) {
 		outTradeNo = a.outTradeNoOf(biz.TradeNo)
 	}
 	switch {
-	case method != "alipay.trade.query" && method != "alipay.trade.close":
+	case !slices.Contains(alipayAPIMethods, method):
 		a.writeAPI(w, r, method, invalid(subInvalidMethod, fmt.Sprintf("method %q is not simulated", method)))
 		return
 	case outTradeNo == "":
@@ -64,7 +62,24 @@ func (a *Alipay) serveAPI(w http.ResponseWriter, r *http.Request) {
 		a.writeAPI(w, r, method, a.apiQuery(outTradeNo))
 	case "alipay.trade.close":
 		a.writeAPI(w, r, method, a.apiClose(r.Context(), outTradeNo))
+	case "alipay.trade.refund":
+		a.writeAPI(w, r, method, a.apiRefund(r.Context(), outTradeNo, biz))
+	case "alipay.trade.fastpay.refund.query":
+		a.writeAPI(w, r, method, a.apiRefundQuery(outTradeNo, biz.OutRequestNo))
 	}
+}
+
+// alipayAPIMethods are the server-to-server methods the simulator answers.
+var alipayAPIMethods = []string{"alipay.trade.query", "alipay.trade.close", "alipay.trade.refund", "alipay.trade.fastpay.refund.query"}
+
+// alipayBiz is the biz_content of the simulated API methods, all in one.
+type alipayBiz struct {
+	OutTradeNo string `json:"out_trade_no"`
+	TradeNo    string `json:"trade_no"`
+	// refund_amount is a Price: Alipay takes "9.00" as well as 9.00.
+	RefundAmount json.Number `json:"refund_amount"`
+	OutRequestNo string      `json:"out_request_no"`
+	RefundReason string      `json:"refund_reason"`
 }
 
 // apiParams merges the form body and the URL query, as Alipay's gateway

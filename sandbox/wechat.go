@@ -46,10 +46,11 @@ type WeChat struct {
 	Now        func() time.Time
 
 	mu       sync.Mutex
-	trades   map[string]*wechatTrade // by out_trade_no
-	byPrepay map[string]string       // prepay_id → out_trade_no
-	byToken  map[string]string       // code_url token → out_trade_no
-	faults   map[string]*wechatFault // by operation
+	trades   map[string]*wechatTrade  // by out_trade_no
+	byPrepay map[string]string        // prepay_id → out_trade_no
+	byToken  map[string]string        // code_url token → out_trade_no
+	refunds  map[string]*wechatRefund // by out_refund_no, unique per merchant
+	faults   map[string]*wechatFault  // by operation
 }
 
 // Fault is how InjectFault makes calls fail. Delay applies first (the
@@ -73,6 +74,8 @@ const (
 	WeChatOpUnifiedOrder = "unifiedorder"
 	WeChatOpOrderQuery   = "orderquery"
 	WeChatOpCloseOrder   = "closeorder"
+	WeChatOpRefund       = "refund"
+	WeChatOpRefundQuery  = "refundquery"
 )
 
 type wechatFault struct {
@@ -89,34 +92,48 @@ const wechatPrefix = "/sandbox/wechat"
 //	POST /sandbox/wechat/pay/unifiedorder                           v2 API
 //	POST /sandbox/wechat/pay/orderquery                             v2 API
 //	POST /sandbox/wechat/pay/closeorder                             v2 API
+//	POST /sandbox/wechat/secapi/pay/refund                          v2 API (no client certificate asked)
+//	POST /sandbox/wechat/pay/refundquery                            v2 API
 //	POST /sandbox/wechat/v3/pay/transactions/app                    v3 API
 //	POST /sandbox/wechat/v3/pay/transactions/native                 v3 API
 //	POST /sandbox/wechat/v3/pay/transactions/h5                     v3 API
 //	GET  /sandbox/wechat/v3/pay/transactions/out-trade-no/{otn}     v3 API (query)
 //	POST /sandbox/wechat/v3/pay/transactions/out-trade-no/{otn}/close v3 API
+//	POST /sandbox/wechat/v3/refund/domestic/refunds                 v3 API
+//	GET  /sandbox/wechat/v3/refund/domestic/refunds/{out_refund_no} v3 API
 //	GET  /sandbox/wechat/qr/{token}     the pay page of a code_url (weixin://wxpay/bizpayurl?pr={token})
 //	GET  /sandbox/wechat/h5/{prepay_id} the pay page of an H5 (MWEB) URL
 //	POST /sandbox/wechat/pay            pays (or fails) a trade and sends the notification
+//	POST /sandbox/wechat/refund/settle  settles refunds in progress and sends their notifications
+//
+// Refunds stay PROCESSING, as WeChat Pay's do for a while, until
+// SettleRefunds or POST /sandbox/wechat/refund/settle settles them: tests
+// and the person at the sandbox decide when.
 func (w *WeChat) Register(mux *http.ServeMux) {
 	// The patterns are string literals (under wechatPrefix) so that
 	// api/openapi_test.go can check that each one is documented.
 	mux.HandleFunc("POST /sandbox/wechat/pay/unifiedorder", w.serveV2(WeChatOpUnifiedOrder, w.v2UnifiedOrder))
 	mux.HandleFunc("POST /sandbox/wechat/pay/orderquery", w.serveV2(WeChatOpOrderQuery, w.v2OrderQuery))
 	mux.HandleFunc("POST /sandbox/wechat/pay/closeorder", w.serveV2(WeChatOpCloseOrder, w.v2CloseOrder))
+	mux.HandleFunc("POST /sandbox/wechat/secapi/pay/refund", w.serveV2(WeChatOpRefund, w.v2Refund))
+	mux.HandleFunc("POST /sandbox/wechat/pay/refundquery", w.serveV2(WeChatOpRefundQuery, w.v2RefundQuery))
 	mux.HandleFunc("POST /sandbox/wechat/v3/pay/transactions/app", w.serveV3(WeChatOpUnifiedOrder, w.v3Transaction(wechatV3Kinds["app"])))
 	mux.HandleFunc("POST /sandbox/wechat/v3/pay/transactions/native", w.serveV3(WeChatOpUnifiedOrder, w.v3Transaction(wechatV3Kinds["native"])))
 	mux.HandleFunc("POST /sandbox/wechat/v3/pay/transactions/h5", w.serveV3(WeChatOpUnifiedOrder, w.v3Transaction(wechatV3Kinds["h5"])))
 	mux.HandleFunc("GET /sandbox/wechat/v3/pay/transactions/out-trade-no/{otn}", w.serveV3(WeChatOpOrderQuery, w.v3Query))
 	mux.HandleFunc("POST /sandbox/wechat/v3/pay/transactions/out-trade-no/{otn}/close", w.serveV3(WeChatOpCloseOrder, w.v3Close))
+	mux.HandleFunc("POST /sandbox/wechat/v3/refund/domestic/refunds", w.serveV3(WeChatOpRefund, w.v3Refund))
+	mux.HandleFunc("GET /sandbox/wechat/v3/refund/domestic/refunds/{out_refund_no}", w.serveV3(WeChatOpRefundQuery, w.v3RefundQuery))
 	mux.HandleFunc("GET /sandbox/wechat/qr/{token}", w.servePayPage)
 	mux.HandleFunc("GET /sandbox/wechat/h5/{prepay_id}", w.servePayPage)
 	mux.HandleFunc("POST /sandbox/wechat/pay", w.servePay)
+	mux.HandleFunc("POST /sandbox/wechat/refund/settle", w.serveSettleRefunds)
 }
 
 // InjectFault makes the next n calls of operation op ("unifiedorder",
-// "orderquery", "closeorder"; v3 calls use the same names) that pass the
-// signature check fail as f describes; n <= 0 means until ClearFaults. It
-// replaces an earlier fault of op.
+// "orderquery", "closeorder", "refund", "refundquery"; v3 calls use the
+// same names) that pass the signature check fail as f describes; n <= 0
+// means until ClearFaults. It replaces an earlier fault of op.
 func (w *WeChat) InjectFault(op string, n int, f Fault) {
 	if n <= 0 {
 		n = -1

@@ -184,7 +184,13 @@ func (w *WeChat) notify(ctx context.Context, t wechatTrade, version int) (status
 		body = []byte(gopaywechat.GenerateXml(w.notificationV2(t)))
 		header.Set("Content-Type", "text/xml")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.NotifyURL, bytes.NewReader(body))
+	return w.deliver(ctx, t.NotifyURL, header, body)
+}
+
+// deliver posts a notification to notifyURL and returns cashier's answer.
+// err is set only when no answer came.
+func (w *WeChat) deliver(ctx context.Context, notifyURL string, header http.Header, body []byte) (status int, reply string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, notifyURL, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", fmt.Errorf("build notification: %w", err)
 	}
@@ -263,9 +269,15 @@ type wechatV3Resource struct {
 // only decrypts, so the channel's decryption is checked against another
 // implementation.
 func (w *WeChat) notificationV3(t wechatTrade) ([]byte, error) {
-	plain, err := json.Marshal(w.v3TransactionOf(t))
+	return w.v3Event("TRANSACTION.SUCCESS", "支付成功", "transaction", w.v3TransactionOf(t))
+}
+
+// v3Event is a v3 notification of eventType whose resource is v, as JSON,
+// encrypted as originalType (which is also the associated data).
+func (w *WeChat) v3Event(eventType, summary, originalType string, v any) ([]byte, error) {
+	plain, err := json.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("encode transaction: %w", err)
+		return nil, fmt.Errorf("encode %s: %w", originalType, err)
 	}
 	block, err := aes.NewCipher([]byte(w.APIv3Key))
 	if err != nil {
@@ -276,17 +288,17 @@ func (w *WeChat) notificationV3(t wechatTrade) ([]byte, error) {
 		return nil, fmt.Errorf("APIv3 key: %w", err)
 	}
 	nonce := wechatRandomString(gcm.NonceSize())
-	const aad = "transaction"
+	aad := originalType
 	sealed := gcm.Seal(nil, []byte(nonce), plain, []byte(aad))
 	now := w.now()
 	return json.Marshal(wechatV3Event{
 		ID:           fmt.Sprintf("%s-%s", now.In(wechatBeijing()).Format("20060102150405"), wechatRandomString(12)),
 		CreateTime:   now.In(wechatBeijing()).Format(time.RFC3339),
 		ResourceType: "encrypt-resource",
-		EventType:    "TRANSACTION.SUCCESS",
-		Summary:      "支付成功",
+		EventType:    eventType,
+		Summary:      summary,
 		Resource: wechatV3Resource{
-			OriginalType:   "transaction",
+			OriginalType:   originalType,
 			Algorithm:      "AEAD_AES_256_GCM",
 			Ciphertext:     base64.StdEncoding.EncodeToString(sealed),
 			AssociatedData: aad,

@@ -20,6 +20,9 @@ const (
 	wechatSuccess  = "SUCCESS"
 	wechatClosed   = "CLOSED"
 	wechatPayError = "PAYERROR"
+	// wechatRefunded is how queries show a paid trade with refunds; the
+	// trade itself stays SUCCESS.
+	wechatRefunded = "REFUND"
 )
 
 // Trade types, v2's words (v3 answers them too).
@@ -48,6 +51,16 @@ type wechatTrade struct {
 	Created       time.Time
 	Paid          time.Time
 	ExpiresAt     time.Time // zero: no time_expire
+	Refunded      int64     // fen, the refunds not closed
+}
+
+// queryState is the trade_state queries answer: REFUND once a paid trade
+// has refunds, as WeChat Pay answers it.
+func (t wechatTrade) queryState() string {
+	if t.State == wechatSuccess && t.Refunded > 0 {
+		return wechatRefunded
+	}
+	return t.State
 }
 
 // wechatOrder is an order as a unifiedorder call (either version) places it.

@@ -214,8 +214,8 @@ func (w *WeChat) v2OrderQuery(_ *http.Request, req gopay.BodyMap, _ string) (gop
 	ans := gopay.BodyMap{
 		"out_trade_no":     t.OutTradeNo,
 		"trade_type":       t.TradeType,
-		"trade_state":      t.State,
-		"trade_state_desc": wechatStateDesc[t.State],
+		"trade_state":      t.queryState(),
+		"trade_state_desc": wechatStateDesc[t.queryState()],
 		"total_fee":        strconv.FormatInt(t.TotalFee, 10),
 		"fee_type":         "CNY",
 	}
@@ -264,6 +264,7 @@ var wechatStateDesc = map[string]string{
 	wechatSuccess:  "支付成功",
 	wechatClosed:   "订单已关闭",
 	wechatPayError: "支付失败",
+	wechatRefunded: "转入退款",
 }
 
 // wechatCheckOrder checks the fields both versions share.

@@ -38,14 +38,20 @@ var wechatV3Statuses = map[string]int{
 	"ORDERPAID":             http.StatusForbidden,
 	"OUT_TRADE_NO_USED":     http.StatusForbidden,
 	"ORDER_NOT_EXIST":       http.StatusNotFound,
+	"RESOURCE_NOT_EXISTS":   http.StatusNotFound,
+	"NOT_ENOUGH":            http.StatusForbidden,
+	"USER_ACCOUNT_ABNORMAL": http.StatusForbidden,
 	"FREQUENCY_LIMITED":     http.StatusTooManyRequests,
 	"SYSTEM_ERROR":          http.StatusInternalServerError,
 }
 
 // wechatV3Codes renames the v2 err_codes whose v3 spelling differs.
 var wechatV3Codes = map[string]string{
-	"ORDERCLOSED":   "ORDER_CLOSED",
-	"ORDERNOTEXIST": "ORDER_NOT_EXIST",
+	"ORDERCLOSED":    "ORDER_CLOSED",
+	"ORDERNOTEXIST":  "ORDER_NOT_EXIST",
+	"REFUNDNOTEXIST": "RESOURCE_NOT_EXISTS",
+	"NOTENOUGH":      "NOT_ENOUGH",
+	"ERROR":          "INVALID_REQUEST", // v2's business error said in words
 }
 
 // wechatV3Refusal is a refusal in v3's words.
@@ -350,8 +356,8 @@ func (w *WeChat) v3TransactionOf(t wechatTrade) wechatV3Txn {
 		MchID:          w.MchID,
 		OutTradeNo:     t.OutTradeNo,
 		TradeType:      t.TradeType,
-		TradeState:     t.State,
-		TradeStateDesc: wechatStateDesc[t.State],
+		TradeState:     t.queryState(),
+		TradeStateDesc: wechatStateDesc[t.queryState()],
 	}
 	x.Amount.Total = t.TotalFee
 	x.Amount.Currency, x.Amount.PayerCurrency = "CNY", "CNY"

@@ -67,21 +67,37 @@ func (t *tx) InsertEvent(ctx context.Context, e *cashier.Event) error {
 	return nil
 }
 
+const eventColumns = "id, type, order_id, payload, created_at"
+
+func scanEvent(s interface{ Scan(...any) error }) (cashier.Event, error) {
+	var e cashier.Event
+	var payload string
+	err := s.Scan(&e.ID, &e.Type, &e.OrderID, &payload, &e.CreatedAt)
+	e.Payload = []byte(payload)
+	e.CreatedAt = e.CreatedAt.UTC()
+	return e, err
+}
+
+func (t *tx) Event(ctx context.Context, id string) (*cashier.Event, error) {
+	e, err := scanEvent(t.queryRow(ctx, "SELECT "+eventColumns+" FROM events WHERE id = ?", id))
+	if err != nil {
+		return nil, notFound(err, "event", id)
+	}
+	return &e, nil
+}
+
 func (t *tx) EventsByOrder(ctx context.Context, orderID int64) ([]cashier.Event, error) {
-	rows, err := t.query(ctx, "SELECT id, type, order_id, payload, created_at FROM events WHERE order_id = ? ORDER BY created_at, id", orderID)
+	rows, err := t.query(ctx, "SELECT "+eventColumns+" FROM events WHERE order_id = ? ORDER BY created_at, id", orderID)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
 	defer rows.Close()
 	var list []cashier.Event
 	for rows.Next() {
-		var e cashier.Event
-		var payload string
-		if err := rows.Scan(&e.ID, &e.Type, &e.OrderID, &payload, &e.CreatedAt); err != nil {
+		e, err := scanEvent(rows)
+		if err != nil {
 			return nil, fmt.Errorf("scan event: %w", err)
 		}
-		e.Payload = []byte(payload)
-		e.CreatedAt = e.CreatedAt.UTC()
 		list = append(list, e)
 	}
 	return list, rows.Err()

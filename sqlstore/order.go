@@ -72,6 +72,9 @@ func (t *tx) Order(ctx context.Context, id int64) (*cashier.Order, error) {
 	if o.Payments, err = t.PaymentsByOrder(ctx, id); err != nil {
 		return nil, err
 	}
+	if o.Refunds, err = t.RefundsByOrder(ctx, id); err != nil {
+		return nil, err
+	}
 	return &o, nil
 }
 

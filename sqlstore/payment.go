@@ -44,6 +44,14 @@ func (t *tx) PaymentByOutTradeNo(ctx context.Context, outTradeNo string) (*cashi
 	return &p, nil
 }
 
+func (t *tx) Payment(ctx context.Context, id int64) (*cashier.Payment, error) {
+	p, err := scanPayment(t.queryRow(ctx, "SELECT "+paymentColumns+" FROM payments WHERE id = ?", id))
+	if err != nil {
+		return nil, notFound(err, "payment", id)
+	}
+	return &p, nil
+}
+
 func (t *tx) PaymentsByOrder(ctx context.Context, orderID int64) ([]cashier.Payment, error) {
 	rows, err := t.query(ctx, "SELECT "+paymentColumns+" FROM payments WHERE order_id = ? ORDER BY id", orderID)
 	if err != nil {

@@ -1,12 +1,13 @@
 // Package alipay is the Alipay channel (RSA2, gateway.do): it signs the app
 // order string and the page/wap pay URLs, verifies notifications and browser
-// returns, and queries and closes trades.
+// returns, and queries, closes and refunds trades.
 //
 // The protocol work is gopay's (github.com/go-pay/gopay/alipay): its Client
 // builds and signs every request (TradeAppPay, TradePagePay, TradeWapPay,
-// TradeQuery, TradeClose), its VerifySign functions check notifications and
-// returns, its VerifySyncSign checks gateway answers, and its GetCertSN and
-// GetRootCertSN compute the certificate SNs. What remains here is what gopay
+// TradeQuery, TradeClose, TradeRefund, TradeFastPayRefundQuery), its
+// VerifySign functions check notifications and returns, its VerifySyncSign
+// checks gateway answers, and its GetCertSN and GetRootCertSN compute the
+// certificate SNs. What remains here is what gopay
 // does not do: validating orders, pointing gopay's fixed production URLs at
 // the configured gateway (the sandbox, tests), and checking the signature of
 // the gateway's refusals, which gopay returns unverified.

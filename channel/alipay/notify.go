@@ -24,6 +24,14 @@ var tradeStatuses = map[string]cashier.NotifyStatus{
 // reports what it says. The body is decoded exactly once, so a '+' that
 // arrives as "%2B" stays a '+', and a '+' that arrives bare is a space, as in
 // any form.
+//
+// A refund made with alipay.trade.refund is notified too, to the trade's
+// notify_url, as a trade_status_sync carrying out_biz_no (the refund's
+// out_request_no) and refund_fee: its trade_status is TRADE_CLOSED after a
+// refund in full, which does not mean that the trade was closed unpaid. It
+// is reported as a refund notification (Refund set, Status empty): a
+// refund made (Alipay refunds synchronously) whose Amount is 0, unknown,
+// since the notification gives only the trade's refunded total.
 func (a *Alipay) VerifyNotification(ctx context.Context, msg *cashier.InboundRequest) (*cashier.Notification, error) {
 	if msg == nil {
 		return nil, cashier.Errorf(cashier.EINVALID, "empty alipay notification")
@@ -32,6 +40,9 @@ func (a *Alipay) VerifyNotification(ctx context.Context, msg *cashier.InboundReq
 	if err != nil {
 		a.log.WarnContext(ctx, "alipay: notification rejected", "err", err)
 		return nil, err
+	}
+	if params["out_biz_no"] != "" && params["refund_fee"] != "" {
+		return a.refundNotification(ctx, params)
 	}
 	n := &cashier.Notification{
 		OutTradeNo:     params["out_trade_no"],
@@ -53,6 +64,29 @@ func (a *Alipay) VerifyNotification(ctx context.Context, msg *cashier.InboundReq
 		return nil, cashier.Errorf(cashier.EINVALID, "alipay notification for %s: gmt_payment %q is not a time", n.OutTradeNo, params["gmt_payment"])
 	}
 	a.log.InfoContext(ctx, "alipay: notification verified", "out_trade_no", n.OutTradeNo, "trade_status", n.RawStatus, "notify_id", params["notify_id"])
+	return n, nil
+}
+
+// refundNotification reads a verified notification about a refund.
+func (a *Alipay) refundNotification(ctx context.Context, params map[string]string) (*cashier.Notification, error) {
+	n := &cashier.Notification{
+		OutTradeNo:     params["out_trade_no"],
+		ChannelTradeNo: params["trade_no"],
+		RawStatus:      params["trade_status"],
+		Refund: &cashier.RefundResult{
+			OutTradeNo:  params["out_trade_no"],
+			OutRefundNo: params["out_biz_no"],
+			Status:      cashier.RefundSucceeded,
+		},
+	}
+	if n.OutTradeNo == "" {
+		return nil, cashier.Errorf(cashier.EINVALID, "alipay refund notification without out_trade_no")
+	}
+	if _, err := cashier.ParseYuan(params["refund_fee"]); err != nil {
+		return nil, cashier.Errorf(cashier.EINVALID, "alipay refund notification for %s: refund_fee %q is not a yuan amount", n.OutTradeNo, params["refund_fee"])
+	}
+	a.log.InfoContext(ctx, "alipay: refund notification verified", "out_trade_no", n.OutTradeNo, "out_biz_no", n.Refund.OutRefundNo,
+		"refund_fee", params["refund_fee"], "trade_status", n.RawStatus, "notify_id", params["notify_id"])
 	return n, nil
 }
 

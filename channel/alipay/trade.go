@@ -144,7 +144,7 @@ func (a *Alipay) refusal(ctx context.Context, method string, x *gopaykit.Exchang
 		return nil, cashier.WrapError(err, cashier.EUNAVAILABLE, "alipay is not reachable")
 	}
 	if x.Status != http.StatusOK {
-		return nil, cashier.Errorf(cashier.ECHANNEL, "alipay answered HTTP %d to %s", x.Status, method)
+		return nil, cashier.WrapError(httpStatus(x.Status), cashier.ECHANNEL, fmt.Sprintf("alipay answered HTTP %d to %s", x.Status, method))
 	}
 	// What is left: gopay found no response object (gopay.UnmarshalErr), a
 	// refusal (*alipay.BizErr), or, in certificate mode, an answer that did
@@ -169,6 +169,12 @@ func (a *Alipay) refusal(ctx context.Context, method string, x *gopaykit.Exchang
 	}
 	return apiErr, nil
 }
+
+// httpStatus is the cause of the error of a call answered with an HTTP
+// error status, for callers that treat a 5xx as "outcome unknown" (Refund).
+type httpStatus int
+
+func (s httpStatus) Error() string { return fmt.Sprintf("HTTP %d", int(s)) }
 
 // openResponse takes the "<method>_response" (or "error_response") object out
 // of a gateway answer as raw bytes and verifies its signature when it has

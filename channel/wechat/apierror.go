@@ -16,6 +16,8 @@ const (
 	OpUnifiedOrder = "unifiedorder"
 	OpOrderQuery   = "orderquery"
 	OpCloseOrder   = "closeorder"
+	OpRefund       = "refund"
+	OpRefundQuery  = "refundquery"
 )
 
 // Refusal codes that callers act on: v2 err_code, v3 code.
@@ -26,6 +28,19 @@ const (
 	CodeOrderClosed     = "ORDERCLOSED"       // v2
 	CodeOrderNotExistV3 = "ORDER_NOT_EXIST"   // v3
 	CodeOrderClosedV3   = "ORDER_CLOSED"      // v3
+
+	// Refunds. The outcome of a refund answered with one of these four is
+	// unknown: WeChat Pay says to ask again with the same out_refund_no.
+	CodeSystemError    = "SYSTEMERROR"       // v2
+	CodeBizNeedRetry   = "BIZERR_NEED_RETRY" // v2
+	CodeSystemErrorV3  = "SYSTEM_ERROR"      // v3
+	CodeFrequencyLimit = "FREQUENCY_LIMITED" // v2 and v3
+
+	CodeTradeOverdue   = "TRADE_OVERDUE"       // v2: past the refund period
+	CodeRefundNotExist = "REFUNDNOTEXIST"      // v2 refundquery
+	CodeNotExistV3     = "RESOURCE_NOT_EXISTS" // v3: no such refund (or trade)
+	CodeNotEnough      = "NOTENOUGH"           // v2: the merchant's balance is short
+	CodeNotEnoughV3    = "NOT_ENOUGH"          // v3
 )
 
 // APIError is a refusal answered by WeChat Pay: a v2 return_code FAIL (Code
@@ -69,6 +84,12 @@ func (e *APIError) channelError() *cashier.Error {
 	}
 	return cashier.WrapError(e, cashier.ECHANNEL, strings.TrimSuffix(msg, ":"))
 }
+
+// httpStatus is the cause of the error of a v2 call answered with an HTTP
+// error status, for callers that treat a 5xx as "outcome unknown" (Refund).
+type httpStatus int
+
+func (s httpStatus) Error() string { return fmt.Sprintf("HTTP %d", int(s)) }
 
 // is says whether e is a verified refusal with one of codes.
 func (e *APIError) is(codes ...string) bool {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	gopaywechat "github.com/go-pay/gopay/wechat"
 	gopaywechat3 "github.com/go-pay/gopay/wechat/v3"
@@ -12,15 +13,17 @@ import (
 	"cashier"
 )
 
-// What v3 payment notifications carry.
+// What v3 payment notifications carry (refund ones: v3RefundOriginalType).
 const (
 	v3Algorithm    = "AEAD_AES_256_GCM"
 	v3OriginalType = "transaction"
 )
 
-// VerifyNotification verifies a payment notification in the configured API
-// version and reports what it says. The body is decoded once, and v3
-// signatures are checked over its raw bytes.
+// VerifyNotification verifies a notification in the configured API version
+// and reports what it says: about a payment, or, with Refund set, about a
+// refund (v2: the message carries req_info; v3: its resource is a
+// "refund"; Status is then empty). The body is decoded once, and v3
+// signatures are checked over its raw bytes, refunds' as payments'.
 func (w *WeChat) VerifyNotification(ctx context.Context, msg *cashier.InboundRequest) (*cashier.Notification, error) {
 	if msg == nil || len(msg.Body) == 0 {
 		return nil, cashier.Errorf(cashier.EINVALID, "empty wechat notification")
@@ -38,6 +41,10 @@ func (w *WeChat) VerifyNotification(ctx context.Context, msg *cashier.InboundReq
 		w.log.WarnContext(ctx, "wechat: notification rejected", "err", err)
 		return nil, err
 	}
+	if n.Refund != nil {
+		w.log.InfoContext(ctx, "wechat: refund notification verified", "out_trade_no", n.OutTradeNo, "out_refund_no", n.Refund.OutRefundNo, "refund_status", n.RawStatus, "refund_id", n.Refund.ChannelRefundNo)
+		return n, nil
+	}
 	w.log.InfoContext(ctx, "wechat: notification verified", "out_trade_no", n.OutTradeNo, "status", n.RawStatus, "transaction_id", n.ChannelTradeNo)
 	return n, nil
 }
@@ -49,6 +56,10 @@ func (w *WeChat) verifyNotificationV2(msg *cashier.InboundRequest) (*cashier.Not
 	fields, err := parseV2(msg.Body)
 	if err != nil {
 		return nil, cashier.WrapError(err, cashier.EINVALID, "malformed wechat notification: not an XML message")
+	}
+	// Refund notifications carry req_info, encrypted, and no sign.
+	if fields.GetString("req_info") != "" {
+		return w.verifyRefundNotificationV2(fields)
 	}
 	// WeChat Pay signs a notification the way the order was signed and, as
 	// a rule, does not say how: a missing sign_type means the configured
@@ -98,11 +109,15 @@ func (w *WeChat) verifyNotificationV3(msg *cashier.InboundRequest) (*cashier.Not
 	if res == nil || res.Ciphertext == "" {
 		return nil, cashier.Errorf(cashier.EINVALID, "malformed wechat notification: no resource")
 	}
-	if res.OriginalType != "" && res.OriginalType != v3OriginalType {
-		return nil, cashier.Errorf(cashier.EUNPROCESSABLE, "wechat notification %s (%s) is not about a payment", note.EventType, res.OriginalType)
+	refund := res.OriginalType == v3RefundOriginalType || (res.OriginalType == "" && strings.HasPrefix(note.EventType, "REFUND."))
+	if !refund && res.OriginalType != "" && res.OriginalType != v3OriginalType {
+		return nil, cashier.Errorf(cashier.EUNPROCESSABLE, "wechat notification %s (%s) is not about a payment or a refund", note.EventType, res.OriginalType)
 	}
 	if res.Algorithm != v3Algorithm {
 		return nil, cashier.Errorf(cashier.EINVALID, "wechat notification resource uses %q, not %s", res.Algorithm, v3Algorithm)
+	}
+	if refund {
+		return w.verifyRefundNotificationV3(&note)
 	}
 	plain, err := decryptResource(res, w.apiV3Key)
 	if err != nil {

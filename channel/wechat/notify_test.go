@@ -247,8 +247,12 @@ func TestVerifyNotificationV3(t *testing.T) {
 			b := []byte("<xml></xml>")
 			return msg{signedBy(platformKey(), testPlatformSerial, now, b), b}
 		}(), cashier.EINVALID},
-		{"refund notification", func() msg {
+		{"refund notification carrying a transaction", func() msg {
 			b := []byte(strings.Replace(string(valid), `"original_type":"transaction"`, `"original_type":"refund"`, 1))
+			return msg{signedBy(platformKey(), testPlatformSerial, now, b), b}
+		}(), cashier.EINVALID},
+		{"neither payment nor refund", func() msg {
+			b := []byte(strings.Replace(string(valid), `"original_type":"transaction"`, `"original_type":"profitsharing"`, 1))
 			return msg{signedBy(platformKey(), testPlatformSerial, now, b), b}
 		}(), cashier.EUNPROCESSABLE},
 	}

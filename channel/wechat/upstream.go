@@ -1,6 +1,7 @@
 package wechat
 
 import (
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"net/url"
@@ -34,4 +35,34 @@ func upstreamClient(hc *http.Client, base *url.URL) *xhttp.Client {
 		}
 		return req, nil
 	})
+}
+
+// withClientCert returns a copy of hc (nil: a client with defaultTimeout)
+// whose TLS handshakes present cert, the merchant API certificate that v2
+// refunds require. hc itself is not changed.
+func withClientCert(hc *http.Client, cert *tls.Certificate) (*http.Client, error) {
+	if len(cert.Certificate) == 0 || cert.PrivateKey == nil {
+		return nil, errors.New("wechat: ClientCert needs the certificate and its private key")
+	}
+	var c http.Client
+	if hc != nil {
+		c = *hc
+	} else {
+		c.Timeout = defaultTimeout
+	}
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	t, ok := next.(*http.Transport)
+	if !ok {
+		return nil, errors.New("wechat: ClientCert needs HTTPClient's Transport to be an *http.Transport (or nil)")
+	}
+	t = t.Clone() // its TLS configuration too
+	if t.TLSClientConfig == nil {
+		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	t.TLSClientConfig.Certificates = []tls.Certificate{*cert}
+	c.Transport = t
+	return &c, nil
 }

@@ -37,7 +37,7 @@ func (w *WeChat) callV2(ctx context.Context, op string, bm gopay.BodyMap,
 	}
 	if x.Status != http.StatusOK {
 		w.log.WarnContext(ctx, "wechat: HTTP error", "op", op, "status", x.Status)
-		return nil, cashier.Errorf(cashier.ECHANNEL, "WeChat Pay answered HTTP %d to %s", x.Status, op)
+		return nil, cashier.WrapError(httpStatus(x.Status), cashier.ECHANNEL, fmt.Sprintf("WeChat Pay answered HTTP %d to %s", x.Status, op))
 	}
 	// gopay's error, if any, is about the body, which is read again here
 	// from the bytes WeChat Pay sent.

@@ -1,12 +1,14 @@
 // Package wechat is the WeChat Pay channel, API v2 (XML, MD5 or HMAC-SHA256
 // with the API key) or API v3 (JSON, SHA256withRSA), chosen by
 // configuration. It places orders (unifiedorder, or the v3 app/native/h5
-// transactions) and builds what the client pays with, verifies
-// notifications, and queries and closes trades.
+// transactions) and builds what the client pays with, verifies payment and
+// refund notifications, queries and closes trades, and refunds them.
 //
 // The protocol work is gopay's: github.com/go-pay/gopay/wechat signs and
-// sends v2 requests and computes and checks v2 signatures (GetReleaseSign,
-// VerifySign, GetAppPaySign), github.com/go-pay/gopay/wechat/v3 signs and
+// sends v2 requests (refunds over its client-certificate TLS client) and
+// computes and checks v2 signatures (GetReleaseSign, VerifySign,
+// GetAppPaySign) and decrypts refund notifications
+// (DecryptRefundNotifyReqInfo), github.com/go-pay/gopay/wechat/v3 signs and
 // sends v3 requests, checks v3 signatures (V3VerifySignByPK) and decrypts
 // notification resources (V3DecryptNotifyCipherTextToBytes). What remains
 // here is what gopay does not do, or cannot do with an injected clock:
@@ -18,6 +20,7 @@ package wechat
 
 import (
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -57,6 +60,10 @@ const (
 // DefaultBaseURL is WeChat Pay's API host, for both API versions.
 const DefaultBaseURL = "https://api.mch.weixin.qq.com"
 
+// wechatHosts are WeChat Pay's own API hosts (the second is its backup
+// domain): with them, v2 refunds need Config.ClientCert.
+var wechatHosts = []string{"api.mch.weixin.qq.com", "api2.mch.weixin.qq.com"}
+
 // timestampWindow is how far a v3 Wechatpay-Timestamp may be from now.
 const timestampWindow = 5 * time.Minute
 
@@ -68,6 +75,14 @@ type Config struct {
 	// v2
 	APIKey   string // the 32-character API key
 	SignType string // SignTypeMD5 (default) or SignTypeHMACSHA256
+	// ClientCert is the merchant API certificate and its key
+	// (apiclient_cert.pem, apiclient_key.pem; tls.X509KeyPair reads them),
+	// which v2 refunds (/secapi/pay/refund) present in the TLS handshake.
+	// WeChat Pay refuses refunds without it: it is required in production.
+	// Nil sends refunds with the plain client, which is how the sandbox is
+	// reached. It needs HTTPClient's Transport to be an *http.Transport (or
+	// nil). v3 does not use it.
+	ClientCert *tls.Certificate
 
 	// v3
 	APIv3Key   string          // 32 bytes: the AES-256-GCM key of notification resources
@@ -108,9 +123,10 @@ type WeChat struct {
 }
 
 var (
-	_ cashier.Channel = (*WeChat)(nil)
-	_ cashier.Querier = (*WeChat)(nil)
-	_ cashier.Closer  = (*WeChat)(nil)
+	_ cashier.Channel  = (*WeChat)(nil)
+	_ cashier.Querier  = (*WeChat)(nil)
+	_ cashier.Closer   = (*WeChat)(nil)
+	_ cashier.Refunder = (*WeChat)(nil)
 )
 
 // New checks cfg and returns the channel. Its errors never quote a key.
@@ -153,7 +169,7 @@ func New(cfg Config) (*WeChat, error) {
 
 	switch w.version {
 	case 2:
-		err = w.setupV2(cfg, hc)
+		err = w.setupV2(cfg, hc, u)
 	case 3:
 		err = w.setupV3(cfg, hc)
 	default:
@@ -165,7 +181,7 @@ func New(cfg Config) (*WeChat, error) {
 	return w, nil
 }
 
-func (w *WeChat) setupV2(cfg Config, hc *xhttp.Client) error {
+func (w *WeChat) setupV2(cfg Config, hc *xhttp.Client, base *url.URL) error {
 	if len(cfg.APIKey) != 32 {
 		return errors.New("wechat: APIKey must be the 32-character API key of the merchant console")
 	}
@@ -185,6 +201,19 @@ func (w *WeChat) setupV2(cfg Config, hc *xhttp.Client) error {
 	c.DebugSwitch = gopay.DebugOff // debug output would print the signing string, key included
 	c.SetLogger(gopaykit.NewLogger(w.log))
 	c.SetHttpClient(hc)
+	// gopay sends refunds with its TLS client, everything else with the
+	// plain one.
+	tlsHC := hc
+	if cfg.ClientCert != nil {
+		certHC, err := withClientCert(cfg.HTTPClient, cfg.ClientCert)
+		if err != nil {
+			return err
+		}
+		tlsHC = upstreamClient(certHC, base)
+	} else if slices.Contains(wechatHosts, base.Hostname()) {
+		w.log.Warn("wechat: no ClientCert: WeChat Pay refuses v2 refunds without the merchant API certificate (apiclient_cert.pem)")
+	}
+	c.SetTLSHttpClient(tlsHC)
 	w.v2 = c
 	return nil
 }

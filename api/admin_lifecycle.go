@@ -1,0 +1,131 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"cashier"
+	"cashier/checkout"
+)
+
+// GET /admin/api/orders/{id}: any order, with payments and refunds.
+func handleAdminOrder(co *checkout.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		o, err := co.AdminOrder(r.Context(), id)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeOK(w, toOrder(o))
+	})
+}
+
+// POST /admin/api/orders/{id}/refunds: {"amount", "reason"}; Idempotency-Key honoured.
+func handleAdminRefund(co *checkout.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		var in struct {
+			Amount int64  `json:"amount"`
+			Reason string `json:"reason"`
+		}
+		if err := decodeJSON(r, &in); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		ref, err := co.RefundOrder(r.Context(), id, in.Amount, in.Reason)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusAccepted, envelope{OrderID: idString(id), Data: toRefund(ref)})
+	})
+}
+
+// POST /admin/api/webhooks: {"url", "events", "secret"}; the secret is shown
+// in this answer only.
+func handleAdminCreateWebhook(co *checkout.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			URL    string   `json:"url"`
+			Events []string `json:"events"`
+			Secret string   `json:"secret"`
+		}
+		if err := decodeJSON(r, &in); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		e, err := co.CreateWebhookEndpoint(r.Context(), in.URL, in.Events, in.Secret)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		out := toWebhook(e)
+		out.Secret = e.Secret
+		writeJSON(w, http.StatusCreated, envelope{Data: out})
+	})
+}
+
+// GET /admin/api/webhooks.
+func handleAdminWebhooks(co *checkout.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		es, err := co.WebhookEndpoints(r.Context())
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeOK(w, list(es, toWebhook))
+	})
+}
+
+// GET /admin/api/deliveries?event_id=&endpoint_id=&limit=: delivery attempts, newest first.
+func handleAdminDeliveries(co *checkout.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f := cashier.DeliveryFilter{EventID: q.Get("event_id")}
+		var err error
+		if f.EndpointID, err = optionalID(q, "endpoint_id"); err == nil {
+			var limit int64
+			limit, err = optionalID(q, "limit")
+			f.Limit = int(min(limit, 500))
+		}
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		ds, err := co.Deliveries(r.Context(), f)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeOK(w, list(ds, toDelivery))
+	})
+}
+
+// POST /admin/api/events/{event_id}/resend: {"endpoint_id"} or every endpoint.
+func handleAdminResend(co *checkout.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			EndpointID int64 `json:"endpoint_id"`
+		}
+		if r.ContentLength != 0 {
+			if err := decodeJSON(r, &in); err != nil {
+				writeError(w, r, log, err)
+				return
+			}
+		}
+		if err := co.ResendEvent(r.Context(), r.PathValue("event_id"), in.EndpointID); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusAccepted, envelope{Data: map[string]any{"event_id": r.PathValue("event_id"), "endpoint_id": in.EndpointID}})
+	})
+}

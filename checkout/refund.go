@@ -1,0 +1,270 @@
+package checkout
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"cashier"
+)
+
+// Refunds: an operator refunds all or part of a paid order; money that
+// arrived for an order that no longer needed it is refunded by itself. A
+// refund is written (and its amount reserved against the order) in one
+// transaction with the job that sends it to the channel; the job settles it.
+
+func newOutRefundNo(now time.Time) (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1e10))
+	if err != nil {
+		return "", fmt.Errorf("out_refund_no: %w", err)
+	}
+	return fmt.Sprintf("RF%s%010d", now.UTC().Format("20060102150405"), n.Int64()), nil
+}
+
+// RefundOrder refunds amount fen of a paid order. The order's refunded total
+// never exceeds what was paid, also under concurrent requests.
+func (s *Service) RefundOrder(ctx context.Context, orderID, amount int64, reason string) (*cashier.Refund, error) {
+	reason = strings.TrimSpace(reason)
+	if amount < 1 {
+		return nil, cashier.Errorf(cashier.EINVALID, "amount must be a positive number of fen")
+	}
+	if utf8.RuneCountInString(reason) > 256 {
+		return nil, cashier.Errorf(cashier.EINVALID, "reason is longer than 256 characters")
+	}
+	now := s.now()
+	no, err := newOutRefundNo(now)
+	if err != nil {
+		return nil, err
+	}
+	r := &cashier.Refund{OrderID: orderID, OutRefundNo: no, Amount: amount, Reason: reason,
+		Status: cashier.RefundPending, CreatedAt: now}
+	err = s.store.Update(ctx, func(tx cashier.Tx) error {
+		o, err := tx.Order(ctx, orderID)
+		if err != nil {
+			return err
+		}
+		switch o.Status {
+		case cashier.OrderPaid, cashier.OrderFulfilled, cashier.OrderRefunding, cashier.OrderPartiallyRefunded:
+		default:
+			return cashier.Errorf(cashier.ECONFLICT, "order %d is %s: only a paid order can be refunded", o.ID, o.Status)
+		}
+		var paid *cashier.Payment
+		for i := range o.Payments {
+			if o.Payments[i].Status == cashier.PaymentPaid {
+				paid = &o.Payments[i]
+			}
+		}
+		if paid == nil {
+			return cashier.Errorf(cashier.ECONFLICT, "order %d has no paid payment to refund", o.ID)
+		}
+		if _, ok := s.channels[paid.Channel].(cashier.Refunder); !ok {
+			return cashier.Errorf(cashier.EUNPROCESSABLE, "channel %s cannot refund", paid.Channel)
+		}
+		ok, err := tx.ReserveRefund(ctx, o.ID, amount)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return cashier.Errorf(cashier.EUNPROCESSABLE, "a refund of %s yuan is more than the %s yuan left to refund",
+				cashier.FormatYuan(amount), cashier.FormatYuan(o.PaidAmount-o.Refunded))
+		}
+		if o.Status != cashier.OrderRefunding {
+			// Racing refunds may both see the old status; the reservation above
+			// is the guard, so losing this one is fine.
+			if _, err := tx.TransitionOrder(ctx, o.ID, o.Status, cashier.OrderChange{Status: cashier.OrderRefunding, At: now}); err != nil {
+				return err
+			}
+		}
+		r.PaymentID = paid.ID
+		if err := tx.InsertRefund(ctx, r); err != nil {
+			return err
+		}
+		return s.jobs.ProcessRefund(ctx, tx, r.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "refund requested", "order_id", orderID, "refund_id", r.ID, "amount", amount, "out_refund_no", no)
+	return r, nil
+}
+
+// refundLatePayment starts refunding money that arrived for an order that no
+// longer needs it, unless an operator decides those.
+func (s *Service) refundLatePayment(ctx context.Context, tx cashier.Tx, p *cashier.Payment, now time.Time) error {
+	if !s.autoRefund {
+		return nil
+	}
+	if _, ok := s.channels[p.Channel].(cashier.Refunder); !ok {
+		return nil
+	}
+	no, err := newOutRefundNo(now)
+	if err != nil {
+		return err
+	}
+	r := &cashier.Refund{OrderID: p.OrderID, PaymentID: p.ID, OutRefundNo: no, Amount: p.Amount,
+		Reason: "paid after the order no longer needed it", Status: cashier.RefundPending, CreatedAt: now}
+	if err := tx.InsertRefund(ctx, r); err != nil {
+		return err
+	}
+	return s.jobs.ProcessRefund(ctx, tx, r.ID)
+}
+
+// ProcessRefund sends a pending refund to its channel, or asks how it went,
+// and settles it when the channel says. It is safe to run again: the channel
+// deduplicates on out_refund_no.
+func (s *Service) ProcessRefund(ctx context.Context, refundID int64) (again time.Duration, err error) {
+	var r *cashier.Refund
+	var p *cashier.Payment
+	err = s.store.View(ctx, func(tx cashier.Tx) error {
+		if r, err = tx.Refund(ctx, refundID); err != nil {
+			return err
+		}
+		p, err = tx.Payment(ctx, r.PaymentID)
+		return err
+	})
+	if cashier.ErrorCode(err) == cashier.ENOTFOUND {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	if r.Status != cashier.RefundPending {
+		return 0, nil
+	}
+	ch, ok := s.channels[p.Channel].(cashier.Refunder)
+	if !ok {
+		return 0, s.settleRefund(ctx, r.OutRefundNo, cashier.RefundResult{Status: cashier.RefundFailed,
+			Detail: "channel " + p.Channel + " cannot refund"})
+	}
+	res, err := ch.QueryRefund(ctx, p.OutTradeNo, r.OutRefundNo)
+	if cashier.ErrorCode(err) == cashier.ENOTFOUND {
+		res, err = ch.Refund(ctx, cashier.RefundRequest{OutTradeNo: p.OutTradeNo, OutRefundNo: r.OutRefundNo,
+			Amount: r.Amount, Total: p.Amount, Reason: r.Reason, NotifyURL: s.urls.NotifyURL(p.Channel)})
+	}
+	switch code := cashier.ErrorCode(err); {
+	case err == nil:
+	case code == cashier.EUNAVAILABLE || code == cashier.EINTERNAL:
+		return 0, err // River retries with backoff
+	default:
+		// The channel refused: settle it as failed, with its words.
+		return 0, s.settleRefund(ctx, r.OutRefundNo, cashier.RefundResult{Status: cashier.RefundFailed, Detail: cashier.ErrorMessage(err)})
+	}
+	if res.Status == cashier.RefundPending {
+		wait := min(max(s.now().Sub(r.CreatedAt)/2, 30*time.Second), maxPollWait)
+		return wait, nil
+	}
+	return 0, s.settleRefund(ctx, r.OutRefundNo, *res)
+}
+
+// settleRefund records a refund's outcome once, with what follows from it.
+func (s *Service) settleRefund(ctx context.Context, outRefundNo string, res cashier.RefundResult) error {
+	return s.store.Update(ctx, func(tx cashier.Tx) error {
+		_, err := s.settleRefundTx(ctx, tx, outRefundNo, res)
+		return err
+	})
+}
+
+// settleRefundTx settles a pending refund as res says and reports whether it
+// did (false: it was settled before). A refunded late payment becomes
+// refunded; an order refund moves the order on once no refund of it is
+// pending, and a failed one gives its amount back.
+func (s *Service) settleRefundTx(ctx context.Context, tx cashier.Tx, outRefundNo string, res cashier.RefundResult) (bool, error) {
+	if res.Status == cashier.RefundPending {
+		return false, nil
+	}
+	r, err := tx.RefundByOutRefundNo(ctx, outRefundNo)
+	if err != nil {
+		return false, err
+	}
+	now := s.now()
+	ok, err := tx.TransitionRefund(ctx, r.ID, cashier.RefundPending, cashier.RefundChange{Status: res.Status, At: now,
+		ChannelRefundNo: res.ChannelRefundNo, Detail: res.Detail})
+	if err != nil || !ok {
+		return false, err
+	}
+	p, err := tx.Payment(ctx, r.PaymentID)
+	if err != nil {
+		return false, err
+	}
+	if p.Status == cashier.PaymentNeedsRefund {
+		if res.Status == cashier.RefundSucceeded {
+			if _, err := tx.TransitionPayment(ctx, p.ID, []cashier.PaymentStatus{cashier.PaymentNeedsRefund},
+				cashier.PaymentChange{Status: cashier.PaymentRefunded, At: now}); err != nil {
+				return false, err
+			}
+		}
+	} else if err := s.settleOrderRefund(ctx, tx, r, res.Status, now); err != nil {
+		return false, err
+	}
+	typ := cashier.EventRefundSucceeded
+	if res.Status == cashier.RefundFailed {
+		typ = cashier.EventRefundFailed
+		s.log.WarnContext(ctx, "refund failed", "refund_id", r.ID, "order_id", r.OrderID, "detail", res.Detail)
+	}
+	return true, s.insertEvent(ctx, tx, typ, r.OrderID, now, map[string]any{
+		"refund_id": r.ID, "order_id": r.OrderID, "payment_id": r.PaymentID, "out_refund_no": r.OutRefundNo,
+		"amount": r.Amount, "reason": r.Reason, "status": res.Status, "detail": res.Detail,
+	})
+}
+
+// settleOrderRefund moves an order refund's order on.
+func (s *Service) settleOrderRefund(ctx context.Context, tx cashier.Tx, r *cashier.Refund, status cashier.RefundStatus, now time.Time) error {
+	if status == cashier.RefundFailed {
+		if err := tx.ReleaseRefund(ctx, r.OrderID, r.Amount); err != nil {
+			return err
+		}
+	}
+	o, err := tx.Order(ctx, r.OrderID)
+	if err != nil {
+		return err
+	}
+	for _, other := range o.Refunds {
+		if other.Status == cashier.RefundPending && other.PaymentID == r.PaymentID {
+			return nil // the order stays refunding until the last one settles
+		}
+	}
+	if o.Status != cashier.OrderRefunding {
+		return nil
+	}
+	to := cashier.OrderPartiallyRefunded
+	switch {
+	case o.Refunded >= o.PaidAmount:
+		to = cashier.OrderRefunded
+	case o.Refunded == 0:
+		to = cashier.OrderPaid
+	}
+	_, err = tx.TransitionOrder(ctx, o.ID, cashier.OrderRefunding, cashier.OrderChange{Status: to, At: now})
+	return err
+}
+
+// applyRefundNotice applies a channel's refund notification.
+func (s *Service) applyRefundNotice(ctx context.Context, tx cashier.Tx, channel string, n *cashier.Notification, rc *Receipt) error {
+	r, err := tx.RefundByOutRefundNo(ctx, n.Refund.OutRefundNo)
+	if cashier.ErrorCode(err) == cashier.ENOTFOUND {
+		rc.Outcome, rc.Detail = cashier.InboundRejected, fmt.Sprintf("unknown out_refund_no %q", n.Refund.OutRefundNo)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	rc.OrderID = r.OrderID
+	if n.Refund.Amount != 0 && n.Refund.Amount != r.Amount {
+		rc.Outcome, rc.Detail = cashier.InboundRejected, fmt.Sprintf("refund amount %s yuan does not match the %s yuan asked",
+			cashier.FormatYuan(n.Refund.Amount), cashier.FormatYuan(r.Amount))
+		return nil
+	}
+	done, err := s.settleRefundTx(ctx, tx, r.OutRefundNo, *n.Refund)
+	if err != nil {
+		return err
+	}
+	rc.Outcome, rc.Detail = cashier.InboundApplied, "refund "+string(n.Refund.Status)
+	if !done {
+		rc.Outcome, rc.Detail = cashier.InboundDuplicate, "refund already "+string(r.Status)
+		if n.Refund.Status == cashier.RefundPending {
+			rc.Outcome, rc.Detail = cashier.InboundIgnored, "refund still pending"
+		}
+	}
+	return nil
+}

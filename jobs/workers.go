@@ -1,0 +1,74 @@
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// again turns a handler's answer into River's: run again after d, or done.
+func again(d time.Duration, err error) error {
+	if err != nil {
+		return err
+	}
+	if d > 0 {
+		return river.JobSnooze(d)
+	}
+	return nil
+}
+
+type expireOrderWorker struct {
+	river.WorkerDefaults[expireOrderArgs]
+	q *Queue
+}
+
+func (w *expireOrderWorker) Work(ctx context.Context, job *river.Job[expireOrderArgs]) error {
+	return again(w.q.handlers.ExpireOrder(ctx, job.Args.OrderID))
+}
+
+type pollPaymentWorker struct {
+	river.WorkerDefaults[pollPaymentArgs]
+	q *Queue
+}
+
+func (w *pollPaymentWorker) Work(ctx context.Context, job *river.Job[pollPaymentArgs]) error {
+	return again(w.q.handlers.PollPayment(ctx, job.Args.PaymentID, job.Attempt))
+}
+
+type processRefundWorker struct {
+	river.WorkerDefaults[processRefundArgs]
+	q *Queue
+}
+
+func (w *processRefundWorker) Work(ctx context.Context, job *river.Job[processRefundArgs]) error {
+	return again(w.q.handlers.ProcessRefund(ctx, job.Args.RefundID, job.Attempt))
+}
+
+type deliverEventWorker struct {
+	river.WorkerDefaults[deliverEventArgs]
+	q *Queue
+}
+
+func (w *deliverEventWorker) Work(ctx context.Context, job *river.Job[deliverEventArgs]) error {
+	return w.q.handlers.DeliverEvent(ctx, job.Args.EventID, job.Args.EndpointID, job.Attempt)
+}
+
+// NextRetry follows WebhookSchedule rather than River's default backoff.
+func (w *deliverEventWorker) NextRetry(job *river.Job[deliverEventArgs]) time.Time {
+	return w.q.now().Add(webhookDelay(job.Attempt))
+}
+
+// Timeout bounds one delivery: a slow receiver must not hold a worker.
+func (w *deliverEventWorker) Timeout(*river.Job[deliverEventArgs]) time.Duration {
+	return 30 * time.Second
+}
+
+type purgeWorker struct {
+	river.WorkerDefaults[purgeArgs]
+	q *Queue
+}
+
+func (w *purgeWorker) Work(ctx context.Context, job *river.Job[purgeArgs]) error {
+	return w.q.handlers.Purge(ctx)
+}
