@@ -38,10 +38,14 @@ type purgeArgs struct{}
 
 func (purgeArgs) Kind() string { return "purge_idempotency_keys" }
 
-// InsertOpts gives webhook deliveries their attempt budget: WebhookSchedule
-// covers more than a day.
+// webhookQueue keeps deliveries apart from the order work, so that slow or
+// failing receivers never hold the workers that close orders and refund.
+const webhookQueue = "webhooks"
+
+// InsertOpts gives webhook deliveries their own queue and their attempt
+// budget: WebhookSchedule covers more than a day.
 func (deliverEventArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: len(WebhookSchedule) + 1}
+	return river.InsertOpts{Queue: webhookQueue, MaxAttempts: len(WebhookSchedule) + 1}
 }
 
 // WebhookSchedule is how long a failed webhook delivery waits before the next

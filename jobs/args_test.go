@@ -25,8 +25,8 @@ func TestWebhookSchedule(t *testing.T) {
 	if webhookDelay(1) != WebhookSchedule[0] || webhookDelay(0) != WebhookSchedule[0] || webhookDelay(100) != WebhookSchedule[len(WebhookSchedule)-1] {
 		t.Error("webhookDelay does not follow the schedule")
 	}
-	if got := (deliverEventArgs{}).InsertOpts().MaxAttempts; got != len(WebhookSchedule)+1 {
-		t.Errorf("MaxAttempts %d, want %d", got, len(WebhookSchedule)+1)
+	if opts := (deliverEventArgs{}).InsertOpts(); opts.MaxAttempts != len(WebhookSchedule)+1 || opts.Queue != webhookQueue {
+		t.Errorf("insert options %+v", opts)
 	}
 }
 

@@ -89,8 +89,11 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Queue, error) {
 		cfg.Workers = 10
 	}
 	rc := &river.Config{
-		Logger:            cfg.Logger,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Logger: cfg.Logger,
+		Queues: map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: cfg.Workers},
+			webhookQueue:       {MaxWorkers: cfg.Workers},
+		},
 		Workers:           workers,
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
