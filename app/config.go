@@ -80,6 +80,10 @@ type WeChatConfig struct {
 	MchID             string   `json:"mch_id"`
 	APIVersion        int      `json:"api_version"`    // 2 (default) or 3
 	APIKeyFile        string   `json:"api_key_file"`   // v2
+	// ClientCertFile and ClientKeyFile are the merchant's API certificate
+	// (apiclient_cert.pem, apiclient_key.pem): v2 refunds need them.
+	ClientCertFile string `json:"client_cert_file"`
+	ClientKeyFile  string `json:"client_key_file"`
 	SignType          string   `json:"sign_type"`      // v2: MD5 (default) or HMAC-SHA256
 	APIv3KeyFile      string   `json:"apiv3_key_file"` // v3
 	PrivateKeyFile    string   `json:"private_key_file"`
@@ -266,6 +270,9 @@ func (w *WeChatConfig) check() []error {
 	case 2:
 		if w.APIKeyFile == "" {
 			errs = append(errs, errors.New("wechat: api_version 2 needs api_key_file"))
+		}
+		if (w.ClientCertFile == "") != (w.ClientKeyFile == "") {
+			errs = append(errs, errors.New("wechat: set both client_cert_file and client_key_file, or neither"))
 		}
 		if w.SignType != "MD5" && w.SignType != "HMAC-SHA256" {
 			errs = append(errs, fmt.Errorf("wechat.sign_type %q: use MD5 or HMAC-SHA256", w.SignType))

@@ -2,6 +2,7 @@ package app
 
 import (
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -45,6 +46,13 @@ func (a *App) wechat(opts Options) (*wechat.WeChat, error) {
 	}
 	if cfg.APIv3Key, err = readKey("apiv3_key_file", c.APIv3KeyFile); err != nil {
 		return nil, err
+	}
+	if c.ClientCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.ClientCertFile, c.ClientKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("wechat.client_cert_file: %w", err)
+		}
+		cfg.ClientCert = &cert
 	}
 	if c.APIVersion == 3 {
 		keyPEM, err := os.ReadFile(c.PrivateKeyFile)
