@@ -75,15 +75,15 @@ type AlipayConfig struct {
 type WeChatConfig struct {
 	// Sandbox runs WeChat Pay against the built-in simulator with generated
 	// keys, speaking APIVersion; the credential fields are then ignored.
-	Sandbox           bool     `json:"sandbox"`
-	AppID             string   `json:"app_id"`
-	MchID             string   `json:"mch_id"`
-	APIVersion        int      `json:"api_version"`    // 2 (default) or 3
-	APIKeyFile        string   `json:"api_key_file"`   // v2
+	Sandbox    bool   `json:"sandbox"`
+	AppID      string `json:"app_id"`
+	MchID      string `json:"mch_id"`
+	APIVersion int    `json:"api_version"`  // 2 (default) or 3
+	APIKeyFile string `json:"api_key_file"` // v2
 	// ClientCertFile and ClientKeyFile are the merchant's API certificate
 	// (apiclient_cert.pem, apiclient_key.pem): v2 refunds need them.
-	ClientCertFile string `json:"client_cert_file"`
-	ClientKeyFile  string `json:"client_key_file"`
+	ClientCertFile    string   `json:"client_cert_file"`
+	ClientKeyFile     string   `json:"client_key_file"`
 	SignType          string   `json:"sign_type"`      // v2: MD5 (default) or HMAC-SHA256
 	APIv3KeyFile      string   `json:"apiv3_key_file"` // v3
 	PrivateKeyFile    string   `json:"private_key_file"`
