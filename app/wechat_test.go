@@ -66,6 +66,8 @@ func TestWeChatConfigCheck(t *testing.T) {
 		{WeChatConfig{AppID: "wx", MchID: "1", APIVersion: 2}, true},
 		{WeChatConfig{AppID: "wx", MchID: "1", APIVersion: 2, APIKeyFile: "k", SignType: "SHA1"}, true},
 		{WeChatConfig{MchID: "1", APIVersion: 2, APIKeyFile: "k"}, true},
+		{WeChatConfig{AppID: "wx", MchID: "1", APIVersion: 2, APIKeyFile: "k", ClientCertFile: "c"}, true},
+		{WeChatConfig{AppID: "wx", MchID: "1", APIVersion: 2, APIKeyFile: "k", ClientCertFile: "c", ClientKeyFile: "k"}, false},
 		{WeChatConfig{AppID: "wx", MchID: "1", APIVersion: 3, APIv3KeyFile: "k", PrivateKeyFile: "p", SerialNo: "s", PublicKeyFile: "f", PublicKeyID: "PUB_KEY_ID_1"}, false},
 		{WeChatConfig{AppID: "wx", MchID: "1", APIVersion: 3, APIv3KeyFile: "k", PrivateKeyFile: "p", SerialNo: "s"}, true},
 		{WeChatConfig{AppID: "wx", MchID: "1", APIVersion: 3, PrivateKeyFile: "p", SerialNo: "s", PlatformCertFiles: []string{"c"}}, true},
