@@ -84,6 +84,8 @@ type Tx interface {
 	// Order returns the order with its line items, payments and refunds.
 	Order(ctx context.Context, id int64) (*Order, error)
 	OrdersByUser(ctx context.Context, userID string, f OrderFilter) ([]Order, error)
+	// Orders searches every user's orders (operators), newest first.
+	Orders(ctx context.Context, f OrderFilter) ([]Order, error)
 	// TransitionOrder applies ch to the order only if its status is from; it
 	// reports whether it did.
 	TransitionOrder(ctx context.Context, id int64, from OrderStatus, ch OrderChange) (bool, error)
@@ -125,6 +127,8 @@ type Tx interface {
 	InsertInbound(ctx context.Context, m *InboundMessage) error
 	SetInboundOutcome(ctx context.Context, id int64, outcome, detail, outTradeNo string) error
 	Inbound(ctx context.Context, id int64) (*InboundMessage, error)
+	// InboundMessages lists recorded messages, newest first.
+	InboundMessages(ctx context.Context, f InboundFilter) ([]InboundMessage, error)
 
 	// Outbox.
 	InsertEvent(ctx context.Context, e *Event) error
@@ -149,6 +153,15 @@ type Tx interface {
 	PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error)
 }
 
+// InboundFilter selects recorded inbound messages.
+type InboundFilter struct {
+	Channel    string // "" = any
+	OutTradeNo string // "" = any
+	Outcome    string // "" = any
+	BeforeID   int64  // 0 = from the newest
+	Limit      int    // default 50, at most 500
+}
+
 // RefundChange is the new state of a refund in a guarded transition.
 type RefundChange struct {
 	Status          RefundStatus
@@ -157,8 +170,9 @@ type RefundChange struct {
 	Detail          string
 }
 
-// OrderFilter pages through a user's orders, newest first.
+// OrderFilter pages through orders, newest first.
 type OrderFilter struct {
+	UserID   string      // "" = any (Orders only)
 	Status   OrderStatus // "" = any
 	BeforeID int64       // 0 = from the newest
 	Limit    int

@@ -129,3 +129,58 @@ func handleAdminResend(co *checkout.Service, log *slog.Logger) http.Handler {
 		writeJSON(w, http.StatusAccepted, envelope{Data: map[string]any{"event_id": r.PathValue("event_id"), "endpoint_id": in.EndpointID}})
 	})
 }
+
+// GET /admin/api/orders?status=&user_id=&before_id=&limit=: every user's
+// orders, newest first.
+func handleAdminOrders(co *checkout.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f := cashier.OrderFilter{UserID: q.Get("user_id"), Status: cashier.OrderStatus(q.Get("status")), Limit: 50}
+		if !validStatus(f.Status) {
+			writeError(w, r, log, cashier.Errorf(cashier.EINVALID, "unknown status %q", truncate(string(f.Status), 32)))
+			return
+		}
+		var err error
+		if f.BeforeID, err = optionalID(q, "before_id"); err == nil {
+			var limit int64
+			if limit, err = optionalID(q, "limit"); limit > 0 {
+				f.Limit = int(min(limit, 100))
+			}
+		}
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		orders, err := co.AdminOrders(r.Context(), f)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeOK(w, list(orders, toOrder))
+	})
+}
+
+// GET /admin/api/inbound?channel=&out_trade_no=&outcome=&before_id=&limit=:
+// the recorded channel messages, newest first.
+func handleAdminInbound(co *checkout.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f := cashier.InboundFilter{Channel: q.Get("channel"), OutTradeNo: q.Get("out_trade_no"), Outcome: q.Get("outcome")}
+		var err error
+		if f.BeforeID, err = optionalID(q, "before_id"); err == nil {
+			var limit int64
+			limit, err = optionalID(q, "limit")
+			f.Limit = int(min(limit, 500))
+		}
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		ms, err := co.InboundMessages(r.Context(), f)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeOK(w, list(ms, toInbound))
+	})
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"cashier"
@@ -12,6 +13,7 @@ import (
 
 type orderJSON struct {
 	ID          int64         `json:"id"`
+	UserID      string        `json:"user_id"`
 	Kind        string        `json:"kind"`
 	Status      string        `json:"status"`
 	Subject     string        `json:"subject"`
@@ -88,7 +90,7 @@ func timePtr(t time.Time) *time.Time {
 
 func toOrder(o *cashier.Order) orderJSON {
 	j := orderJSON{
-		ID: o.ID, Kind: string(o.Kind), Status: string(o.Status), Subject: o.Subject, Amount: o.Amount,
+		ID: o.ID, UserID: o.UserID, Kind: string(o.Kind), Status: string(o.Status), Subject: o.Subject, Amount: o.Amount,
 		Discount: o.Discount, Payable: o.Payable, PaidAmount: o.PaidAmount, Refunded: o.Refunded,
 		Source: o.Source, CouponID: o.CouponID, CostOrderID: o.CostOrderID,
 		Items: []itemJSON{}, Payments: []paymentJSON{}, Refunds: list(o.Refunds, toRefund),
@@ -257,4 +259,29 @@ type deliveryJSON struct {
 func toDelivery(d *cashier.Delivery) deliveryJSON {
 	return deliveryJSON{ID: d.ID, EventID: d.EventID, EndpointID: d.EndpointID, Attempt: d.Attempt, StatusCode: d.StatusCode,
 		Error: d.Error, DurationMS: d.Duration.Milliseconds(), CreatedAt: d.CreatedAt.UTC()}
+}
+
+type inboundJSON struct {
+	ID         int64               `json:"id"`
+	Channel    string              `json:"channel"`
+	Method     string              `json:"method"`
+	Path       string              `json:"path"`
+	Query      string              `json:"query"`
+	Headers    map[string][]string `json:"headers"`
+	Body       string              `json:"body"` // as received; not valid UTF-8 is shown with replacement characters
+	RemoteAddr string              `json:"remote_addr"`
+	ReceivedAt time.Time           `json:"received_at"`
+	Outcome    string              `json:"outcome"`
+	Detail     string              `json:"detail"`
+	OutTradeNo string              `json:"out_trade_no"`
+}
+
+func toInbound(m *cashier.InboundMessage) inboundJSON {
+	headers := m.Headers
+	if headers == nil {
+		headers = map[string][]string{}
+	}
+	return inboundJSON{ID: m.ID, Channel: m.Channel, Method: m.Method, Path: m.Path, Query: m.Query, Headers: headers,
+		Body: strings.ToValidUTF8(string(m.Body), "\uFFFD"), RemoteAddr: m.RemoteAddr, ReceivedAt: m.ReceivedAt.UTC(),
+		Outcome: m.Outcome, Detail: m.Detail, OutTradeNo: m.OutTradeNo}
 }

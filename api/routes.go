@@ -1,6 +1,10 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"cashier/web"
+)
 
 func addRoutes(mux *http.ServeMux, cfg Config) {
 	co, log, user, admin := cfg.Checkout, cfg.Logger, cfg.Auth.User, cfg.Admin.Only
@@ -51,6 +55,9 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /admin/api/webhooks", admin(handleAdminWebhooks(co, log)))
 	mux.Handle("GET /admin/api/deliveries", admin(handleAdminDeliveries(co, log)))
 	mux.Handle("POST /admin/api/events/{event_id}/resend", admin(handleAdminResend(co, log)))
+	mux.Handle("GET /admin/api/orders", admin(handleAdminOrders(co, log)))
+	mux.Handle("GET /admin/api/inbound", admin(handleAdminInbound(co, log)))
+	mux.Handle("GET /admin/{$}", web.Admin())
 
 	notify := handleNotify(co, log)
 	mux.Handle("/api/v1/order/notify/{channel}", notify)

@@ -117,3 +117,40 @@ func (s *Service) PurgeIdempotencyKeys(ctx context.Context) error {
 		return err
 	})
 }
+
+// AdminOrders searches every user's orders, for operators.
+func (s *Service) AdminOrders(ctx context.Context, f cashier.OrderFilter) (list []cashier.Order, err error) {
+	err = s.store.View(ctx, func(tx cashier.Tx) error {
+		list, err = tx.Orders(ctx, f)
+		return err
+	})
+	return list, err
+}
+
+// InboundMessages lists the recorded channel messages, for operators.
+func (s *Service) InboundMessages(ctx context.Context, f cashier.InboundFilter) (list []cashier.InboundMessage, err error) {
+	err = s.store.View(ctx, func(tx cashier.Tx) error {
+		list, err = tx.InboundMessages(ctx, f)
+		return err
+	})
+	return list, err
+}
+
+// VerifyInbound verifies a recorded message again with the channel as it is
+// configured now: evidence for a dispute, or a check after fixing a key.
+func (s *Service) VerifyInbound(ctx context.Context, id int64) (*cashier.InboundMessage, *cashier.Notification, error) {
+	m, err := s.Inbound(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.Method == "QUERY" {
+		return m, nil, cashier.Errorf(cashier.EUNPROCESSABLE, "message %d is a channel's answer to a query, not a notification: it carries no signature to verify", id)
+	}
+	ch, err := s.Channel(m.Channel)
+	if err != nil {
+		return m, nil, err
+	}
+	n, err := ch.VerifyNotification(ctx, &cashier.InboundRequest{Method: m.Method, Path: m.Path, Query: m.Query,
+		Headers: m.Headers, Body: m.Body})
+	return m, n, err
+}

@@ -41,21 +41,64 @@ func (t *tx) SetInboundOutcome(ctx context.Context, id int64, outcome, detail, o
 	return nil
 }
 
-func (t *tx) Inbound(ctx context.Context, id int64) (*cashier.InboundMessage, error) {
+const inboundColumns = `id, channel, method, path, query, headers, body, remote_addr, received_at,
+	outcome, detail, out_trade_no`
+
+func scanInbound(s interface{ Scan(...any) error }) (cashier.InboundMessage, error) {
 	var m cashier.InboundMessage
 	var headers string
-	err := t.queryRow(ctx, `SELECT id, channel, method, path, query, headers, body, remote_addr, received_at,
-		outcome, detail, out_trade_no FROM inbound_messages WHERE id = ?`, id).Scan(
-		&m.ID, &m.Channel, &m.Method, &m.Path, &m.Query, &headers, &m.Body, &m.RemoteAddr, &m.ReceivedAt,
+	err := s.Scan(&m.ID, &m.Channel, &m.Method, &m.Path, &m.Query, &headers, &m.Body, &m.RemoteAddr, &m.ReceivedAt,
 		&m.Outcome, &m.Detail, &m.OutTradeNo)
 	if err != nil {
-		return nil, notFound(err, "inbound message", id)
+		return m, err
 	}
 	m.ReceivedAt = m.ReceivedAt.UTC()
 	if err := json.Unmarshal([]byte(headers), &m.Headers); err != nil {
-		return nil, fmt.Errorf("decode headers of inbound message %d: %w", id, err)
+		return m, fmt.Errorf("decode headers of inbound message %d: %w", m.ID, err)
+	}
+	return m, nil
+}
+
+func (t *tx) Inbound(ctx context.Context, id int64) (*cashier.InboundMessage, error) {
+	m, err := scanInbound(t.queryRow(ctx, "SELECT "+inboundColumns+" FROM inbound_messages WHERE id = ?", id))
+	if err != nil {
+		return nil, notFound(err, "inbound message", id)
 	}
 	return &m, nil
+}
+
+func (t *tx) InboundMessages(ctx context.Context, f cashier.InboundFilter) ([]cashier.InboundMessage, error) {
+	q := "SELECT " + inboundColumns + " FROM inbound_messages WHERE 1 = 1"
+	var args []any
+	for _, c := range []struct{ col, v string }{{"channel", f.Channel}, {"out_trade_no", f.OutTradeNo}, {"outcome", f.Outcome}} {
+		if c.v != "" {
+			q += " AND " + c.col + " = ?"
+			args = append(args, c.v)
+		}
+	}
+	if f.BeforeID > 0 {
+		q += " AND id < ?"
+		args = append(args, f.BeforeID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, min(f.Limit, 500))
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list inbound messages: %w", err)
+	}
+	defer rows.Close()
+	var list []cashier.InboundMessage
+	for rows.Next() {
+		m, err := scanInbound(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan inbound message: %w", err)
+		}
+		list = append(list, m)
+	}
+	return list, rows.Err()
 }
 
 func (t *tx) InsertEvent(ctx context.Context, e *cashier.Event) error {

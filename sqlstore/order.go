@@ -101,8 +101,20 @@ func (t *tx) items(ctx context.Context, orderID int64) ([]cashier.LineItem, erro
 }
 
 func (t *tx) OrdersByUser(ctx context.Context, userID string, f cashier.OrderFilter) ([]cashier.Order, error) {
-	q := "SELECT " + orderColumns + " FROM orders WHERE user_id = ?"
-	args := []any{userID}
+	if userID == "" {
+		return nil, nil
+	}
+	f.UserID = userID
+	return t.Orders(ctx, f)
+}
+
+func (t *tx) Orders(ctx context.Context, f cashier.OrderFilter) ([]cashier.Order, error) {
+	q := "SELECT " + orderColumns + " FROM orders WHERE 1 = 1"
+	var args []any
+	if f.UserID != "" {
+		q += " AND user_id = ?"
+		args = append(args, f.UserID)
+	}
 	if f.Status != "" {
 		q += " AND status = ?"
 		args = append(args, f.Status)

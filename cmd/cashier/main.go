@@ -3,6 +3,7 @@
 //	cashier serve    run the service (sandbox mode with no configuration)
 //	cashier migrate  apply database migrations
 //	cashier token    print a development bearer token for a user
+//	cashier notify verify ID   verify a recorded channel message again
 package main
 
 import (
@@ -29,6 +30,7 @@ commands:
   serve     run the service (no configuration: sandbox mode on SQLite)
   migrate   apply database migrations and exit
   token     print a bearer token for a user (--user ID)
+  notify    notify verify ID: verify a recorded channel message again, with today's keys
 
 Run "cashier <command> -h" for a command's flags.
 `
@@ -45,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "token":
 		return runToken(args[1:], getenv, stdout, stderr)
+	case "notify":
+		return runNotify(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -167,3 +167,74 @@ func TestBadInvocations(t *testing.T) {
 		}
 	}
 }
+
+// "cashier notify verify" re-verifies what was recorded: the sandbox's genuine
+// notification verifies, a forged one does not.
+func TestNotifyVerify(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}, env(nil), &stdout, &stderr)
+	}()
+	addr := waitFor(t, &stdout, regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`), errc)[1]
+	token := waitFor(t, &stdout, regexp.MustCompile(`valid 30 days\):\n(\S+)\n`), errc)[1]
+	base := "http://" + addr
+	post := func(path, body string, auth bool) string {
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		if auth {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return b.String()
+	}
+	post("/api/v1/order", "source=s&package_id=1&channel=alipay&gateway=app", true)
+	detail := func() string {
+		req, _ := http.NewRequest("GET", base+"/api/v1/orders/1", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return b.String()
+	}
+	otn := regexp.MustCompile(`"out_trade_no":"(\w+)"`).FindStringSubmatch(detail())[1]
+	if out := post("/sandbox/alipay/pay", "out_trade_no="+otn, false); !strings.Contains(out, `"notify_reply":"success"`) {
+		t.Fatalf("sandbox pay: %s", out)
+	}
+	post("/api/v1/order/notify/alipay", "out_trade_no="+otn+"&total_amount=6.00&trade_status=TRADE_SUCCESS&app_id=9021000000000001&sign_type=RSA2&sign=Zm9yZ2Vk", false)
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"notify", "verify", "--data", data, "1"}, env(nil), &out, &out); err != nil {
+		t.Fatalf("genuine message: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "verification now: OK") || !strings.Contains(out.String(), otn) || !strings.Contains(out.String(), "6.00 yuan") {
+		t.Errorf("genuine message: %s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"notify", "verify", "--data", data, "2"}, env(nil), &out, &out); err == nil {
+		t.Fatalf("forged message verified:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "recorded outcome: rejected") || !strings.Contains(out.String(), "FAILS") {
+		t.Errorf("forged message: %s", out.String())
+	}
+	if err := run(context.Background(), []string{"notify", "verify", "--data", data, "99"}, env(nil), &out, &out); err == nil {
+		t.Error("an unknown message verified")
+	}
+}
