@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -14,22 +15,34 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"cashier"
 	"cashier/channel/wechat"
+	"cashier/jobs"
+	"cashier/webhook"
 )
 
 // openAPIDoc is the part of the description the tests look at.
 type openAPIDoc struct {
 	OpenAPI string `json:"openapi"`
 	Info    struct {
-		Title   string `json:"title"`
-		Version string `json:"version"`
+		Title       string `json:"title"`
+		Version     string `json:"version"`
+		Description string `json:"description"`
 	} `json:"info"`
 	Paths      map[string]map[string]json.RawMessage `json:"paths"`
 	Components struct {
 		SecuritySchemes map[string]json.RawMessage `json:"securitySchemes"`
 		Parameters      map[string]openAPIParam    `json:"parameters"`
+		Responses       map[string]openAPIResponse `json:"responses"`
 	} `json:"components"`
+}
+
+// openAPIResponse is the part of a response object the tests look at.
+type openAPIResponse struct {
+	Ref     string                     `json:"$ref"`
+	Headers map[string]json.RawMessage `json:"headers"`
 }
 
 type openAPIOperation struct {
@@ -91,11 +104,12 @@ type route struct {
 	path   string // in OpenAPI's spelling
 	user   bool   // wrapped in the bearer-token check, user(
 	admin  bool   // wrapped in the admin-token check, admin(
+	once   bool   // wrapped in the Idempotency-Key check, once(, inside the token check
 }
 
 var (
 	muxCall    = regexp.MustCompile(`\bmux\.Handle(?:Func)?\(`)
-	muxPattern = regexp.MustCompile(`\bmux\.Handle(?:Func)?\(\s*"([^"]*)"\s*,\s*(user\(|admin\()?`)
+	muxPattern = regexp.MustCompile(`\bmux\.Handle(?:Func)?\(\s*"([^"]*)"\s*,\s*(user\(|admin\()?\s*(once\()?`)
 	// wildcards of ServeMux patterns: {name}, {name...} and {$}
 	muxWildcard = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)?(\.\.\.)?(\$)?\}`)
 	pathParam   = regexp.MustCompile(`\{([^}]+)\}`)
@@ -141,7 +155,7 @@ func routesIn(t *testing.T, glob string) []route {
 				return "{" + sub[1] + "}"
 			})
 			routes = append(routes, route{file: filepath.Base(file), method: strings.ToLower(method), path: path,
-				user: string(m[2]) == "user(", admin: string(m[2]) == "admin("})
+				user: string(m[2]) == "user(", admin: string(m[2]) == "admin(", once: string(m[3]) == "once("})
 		}
 	}
 	return routes
@@ -203,6 +217,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		if r.admin && !onlyAdminToken(op.Security) {
 			t.Errorf("%s %s: an admin route takes the admin token and nothing else: security must be [{\"adminToken\": []}], not %v", strings.ToUpper(want), r.path, op.Security)
 		}
+		checkIdempotency(t, doc, strings.ToUpper(want)+" "+r.path, op, r.once)
 	}
 	// And the other way round: nothing is documented that is not served.
 	for path, item := range doc.Paths {
@@ -214,6 +229,49 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 				t.Errorf("openapi.json documents %s %s, which no route serves", strings.ToUpper(method), path)
 			}
 		}
+	}
+}
+
+// checkIdempotency checks that an operation documents the Idempotency-Key
+// header exactly when its route wraps its handler in once(; an operation
+// that honours the key must also document the 409 of a reused or busy key,
+// and the Idempotent-Replayed header of replays on every success response.
+func checkIdempotency(t *testing.T, doc *openAPIDoc, where string, op openAPIOperation, once bool) {
+	t.Helper()
+	documented := slices.ContainsFunc(op.Parameters, func(p openAPIParam) bool {
+		if p.Ref != "" {
+			p = doc.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+		}
+		return p.In == "header" && http.CanonicalHeaderKey(p.Name) == IdempotencyHeader
+	})
+	if documented != once {
+		t.Errorf("%s: %s header documented = %v, but the route's once( = %v", where, IdempotencyHeader, documented, once)
+	}
+	if !once {
+		return
+	}
+	if _, ok := op.Responses["409"]; !ok {
+		t.Errorf("%s honours %s but documents no 409 (key reused for another request, or still in progress)", where, IdempotencyHeader)
+	}
+	successes := 0
+	for code, raw := range op.Responses {
+		if !strings.HasPrefix(code, "2") {
+			continue
+		}
+		successes++
+		var resp openAPIResponse
+		if err := json.Unmarshal(raw, &resp); err != nil {
+			t.Fatalf("%s %s: %v", where, code, err)
+		}
+		if resp.Ref != "" {
+			resp = doc.Components.Responses[strings.TrimPrefix(resp.Ref, "#/components/responses/")]
+		}
+		if _, ok := resp.Headers["Idempotent-Replayed"]; !ok {
+			t.Errorf("%s %s: a replayed answer carries Idempotent-Replayed, which is not documented", where, code)
+		}
+	}
+	if successes == 0 {
+		t.Errorf("%s documents no success response", where)
 	}
 }
 
@@ -438,6 +496,10 @@ func TestOpenAPIDocumentsResources(t *testing.T) {
 		"CartItem":        cartItemJSON{},
 		"Address":         addressJSON{},
 		"NullableAddress": addressJSON{},
+		"Refund":          refundJSON{},
+		"Webhook":         webhookJSON{},
+		"Delivery":        deliveryJSON{},
+		"InboundMessage":  inboundJSON{},
 	} {
 		s, ok := doc.Components.Schemas[name]
 		if !ok {
@@ -458,6 +520,96 @@ func TestOpenAPIDocumentsResources(t *testing.T) {
 			t.Errorf("%s requires %v, %T always encodes %v", name, got, v, required)
 		}
 	}
+}
+
+// TestOpenAPIDocumentsResourceLists checks that the arrays of resources inside
+// resources name their schemas, so that the checks above cover them too.
+func TestOpenAPIDocumentsResourceLists(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Type  string       `json:"type"`
+					Items openAPIParam `json:"items"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPIJSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ schema, property, items string }{
+		{"Order", "items", "Item"},
+		{"Order", "payments", "Payment"},
+		{"Order", "refunds", "Refund"},
+		{"Product", "standards", "Standard"},
+	} {
+		p := doc.Components.Schemas[c.schema].Properties[c.property]
+		if want := "#/components/schemas/" + c.items; p.Type != "array" || p.Items.Ref != want {
+			t.Errorf("%s.%s is not an array of %s (type %q, items %q)", c.schema, c.property, want, p.Type, p.Items.Ref)
+		}
+	}
+}
+
+// TestOpenAPIDescribesWebhooks checks the webhook section of the description
+// against the code: the event types, the signature headers and the retry
+// schedule.
+func TestOpenAPIDescribesWebhooks(t *testing.T) {
+	doc := parseOpenAPI(t)
+	desc := doc.Info.Description
+	for _, typ := range cashier.EventTypes {
+		if !strings.Contains(desc, "`"+typ+"`") {
+			t.Errorf("info.description does not name the event type %s", typ)
+		}
+	}
+	for _, h := range []string{webhook.SignatureHeader, "Cashier-Event-Id", "Cashier-Event-Type", "webhook_timeout"} {
+		if !strings.Contains(desc, h) {
+			t.Errorf("info.description does not mention %s", h)
+		}
+	}
+	var waits []string
+	var total time.Duration
+	for _, d := range jobs.WebhookSchedule {
+		waits = append(waits, shortDuration(d))
+		total += d
+	}
+	for _, want := range []string{
+		strings.Join(waits, ", "),
+		fmt.Sprintf("%d retries", len(jobs.WebhookSchedule)),
+		fmt.Sprintf("%d attempts", len(jobs.WebhookSchedule)+1),
+		shortDuration(total),
+	} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("info.description's retry schedule does not say %q (jobs.WebhookSchedule)", want)
+		}
+	}
+
+	var schemas struct {
+		Components struct {
+			Schemas map[string]struct {
+				Enum []string `json:"enum"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPIJSON, &schemas); err != nil {
+		t.Fatal(err)
+	}
+	if got := schemas.Components.Schemas["EventType"].Enum; !slices.Equal(got, cashier.EventTypes) {
+		t.Errorf("EventType enumerates %v, cashier.EventTypes is %v", got, cashier.EventTypes)
+	}
+}
+
+// shortDuration writes d as time.Duration does, without zero minutes or
+// seconds: 30s, 1m, 2h, 31h8m30s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // jsonFields returns the JSON names of struct type t's fields, sorted: all
