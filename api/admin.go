@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -43,6 +44,9 @@ func (a *Admin) Only(next http.Handler) http.Handler {
 	})
 }
 
+// errEmptyBody is decodeJSON's answer to a request without a body.
+var errEmptyBody = cashier.Errorf(cashier.EINVALID, "the request has no JSON body")
+
 // decodeJSON reads a JSON object body into v; unknown fields are errors, so a
 // typo is not silently ignored.
 func decodeJSON(r *http.Request, v any) error {
@@ -56,6 +60,9 @@ func decodeJSON(r *http.Request, v any) error {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return bodyError(err)
+		}
+		if errors.Is(err, io.EOF) {
+			return errEmptyBody
 		}
 		return cashier.Errorf(cashier.EINVALID, "bad JSON body: %s", truncate(err.Error(), 120))
 	}

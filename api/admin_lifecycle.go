@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -117,7 +118,7 @@ func handleAdminResend(co *checkout.Service, log *slog.Logger) http.Handler {
 			EndpointID int64 `json:"endpoint_id"`
 		}
 		if r.ContentLength != 0 {
-			if err := decodeJSON(r, &in); err != nil {
+			if err := decodeJSON(r, &in); err != nil && !errors.Is(err, errEmptyBody) {
 				writeError(w, r, log, err)
 				return
 			}
@@ -182,5 +183,23 @@ func handleAdminInbound(co *checkout.Service, log *slog.Logger) http.Handler {
 			return
 		}
 		writeOK(w, list(ms, toInbound))
+	})
+}
+
+// POST /admin/api/payments/{id}/refund: refund in full a payment that needs
+// a refund (late_refunds: manual).
+func handleAdminRefundPayment(co *checkout.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		ref, err := co.RefundLatePayment(r.Context(), id)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusAccepted, envelope{OrderID: idString(ref.OrderID), Data: toRefund(ref)})
 	})
 }

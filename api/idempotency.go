@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"cashier"
 	"cashier/checkout"
@@ -15,6 +16,10 @@ import (
 
 // IdempotencyHeader names the client's key for a request it may send again.
 const IdempotencyHeader = "Idempotency-Key"
+
+// abandonedAfter is how long an unfinished claim of a key is honoured: longer
+// than any request runs, so an older one belongs to a process that died.
+const abandonedAfter = 10 * time.Minute
 
 // idempotent answers a request sent again with the same Idempotency-Key with
 // the first answer, without doing it twice; the same key with other
@@ -44,6 +49,14 @@ func idempotent(co *checkout.Service, log *slog.Logger, scope func(*http.Request
 		rec := &cashier.IdempotencyRecord{Scope: scope(r), Key: key, RequestHash: hex.EncodeToString(h.Sum(nil))}
 
 		existing, claimed, err := co.ClaimIdempotencyKey(r.Context(), rec)
+		if err == nil && !claimed && !existing.Done && existing.RequestHash == rec.RequestHash &&
+			co.Now().Sub(existing.CreatedAt) > abandonedAfter {
+			// The request that claimed the key died with its process: nothing
+			// answered it, so this one may do it.
+			if err = co.DropIdempotencyKey(r.Context(), rec.Scope, key); err == nil {
+				existing, claimed, err = co.ClaimIdempotencyKey(r.Context(), rec)
+			}
+		}
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -56,6 +69,7 @@ func idempotent(co *checkout.Service, log *slog.Logger, scope func(*http.Request
 				writeError(w, r, log, cashier.Errorf(cashier.ECONFLICT, "a request with this %s is still being processed: try again shortly", IdempotencyHeader))
 			default:
 				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				w.Header().Set("Cache-Control", "no-store")
 				w.Header().Set("Idempotent-Replayed", "true")
 				w.WriteHeader(existing.Status)
 				w.Write(existing.Body)

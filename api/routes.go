@@ -56,6 +56,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /admin/api/deliveries", admin(handleAdminDeliveries(co, log)))
 	mux.Handle("POST /admin/api/events/{event_id}/resend", admin(handleAdminResend(co, log)))
 	mux.Handle("GET /admin/api/orders", admin(handleAdminOrders(co, log)))
+	mux.Handle("POST /admin/api/payments/{id}/refund", admin(handleAdminRefundPayment(co, log)))
 	mux.Handle("GET /admin/api/inbound", admin(handleAdminInbound(co, log)))
 	mux.Handle("GET /admin/{$}", web.Admin())
 

@@ -220,6 +220,9 @@ func (c *Config) Check() error {
 	if c.LateRefunds != "auto" && c.LateRefunds != "manual" {
 		errs = append(errs, fmt.Errorf("late_refunds %q: use auto or manual", c.LateRefunds))
 	}
+	if time.Duration(c.WebhookTimeout) > 25*time.Second {
+		errs = append(errs, errors.New("webhook_timeout must be at most 25s (a delivery job is stopped after 30s)"))
+	}
 	if time.Duration(c.PollDelay) < 10*time.Second {
 		errs = append(errs, errors.New("poll_delay must be at least 10s"))
 	}

@@ -300,6 +300,7 @@ type orderView struct {
 		DeliveryTime string `json:"delivery_time"`
 	} `json:"items"`
 	Payments []struct {
+		ID             int64  `json:"id"`
 		OutTradeNo     string `json:"out_trade_no"`
 		Status         string `json:"status"`
 		Amount         int64  `json:"amount"`

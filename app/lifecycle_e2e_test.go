@@ -149,6 +149,41 @@ func TestLatePaymentIsRefunded(t *testing.T) {
 	})
 }
 
+// With late_refunds "manual", a late payment waits for an operator, who
+// refunds it once through the admin API.
+func TestManualLateRefund(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		h := newHarnessWith(t, dsn, func(c *app.Config) { c.LateRefunds = "manual" },
+			app.Options{HTTPClient: &http.Client{Transport: dropNotifications{}, Timeout: 5 * time.Second}})
+		h.startJobs()
+		id, _ := h.mustBuy("app", nil)
+		h.trySandboxPay(h.lastOutTradeNo(id))
+		h.post("/api/v1/orders/"+id+"/cancel", h.token, nil)
+		o := h.order(id)
+		if o.Payments[0].Status != "needs_refund" || h.count("refunds") != 0 {
+			t.Fatalf("before the operator: %+v, %d refunds", o.Payments, h.count("refunds"))
+		}
+		pid := itoa(o.Payments[0].ID)
+		for i := 0; i < 2; i++ { // twice: one refund
+			if r := h.do("POST", "/admin/api/payments/"+pid+"/refund", h.app.AdminToken, "", nil); r.Status != 202 {
+				t.Fatalf("refund the payment: %d %s", r.Status, r.Message)
+			}
+		}
+		h.eventually("refunded", jobsWait, func() bool { return h.order(id).Payments[0].Status == "refunded" })
+		if n := h.count("refunds"); n != 1 {
+			t.Fatalf("%d refunds", n)
+		}
+		if r := h.do("POST", "/admin/api/payments/"+pid+"/refund", h.app.AdminToken, "", nil); r.Status != 409 {
+			t.Fatalf("refund a refunded payment: %d", r.Status)
+		}
+		paid, _ := h.mustBuy("app", nil)
+		h.notify(signAlipay(t, h.platformKey(), h.alipayNotification(h.lastOutTradeNo(paid), "6.00", nil)).Encode())
+		if r := h.do("POST", "/admin/api/payments/"+itoa(h.order(paid).Payments[0].ID)+"/refund", h.app.AdminToken, "", nil); r.Status != 409 {
+			t.Fatalf("refund a payment that paid its order this way: %d", r.Status)
+		}
+	})
+}
+
 // Two attempts both paid: the order is paid once, the other is refunded.
 func TestDoublePaymentIsRefunded(t *testing.T) {
 	storetest.Dialects(t, func(t *testing.T, dsn string) {

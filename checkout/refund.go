@@ -17,6 +17,10 @@ import (
 // refund is written (and its amount reserved against the order) in one
 // transaction with the job that sends it to the channel; the job settles it.
 
+// refundPollLimit is how long a refund the channel keeps pending is asked
+// about; WeChat settles within days.
+const refundPollLimit = 7 * 24 * time.Hour
+
 func newOutRefundNo(now time.Time) (string, error) {
 	n, err := rand.Int(rand.Reader, big.NewInt(1e10))
 	if err != nil {
@@ -92,6 +96,39 @@ func (s *Service) RefundOrder(ctx context.Context, orderID, amount int64, reason
 	return r, nil
 }
 
+// RefundLatePayment refunds in full an attempt marked needs_refund (money
+// that arrived for an order that no longer needed it), for operators who
+// decide those themselves (late_refunds: manual). Asking twice does not
+// refund twice.
+func (s *Service) RefundLatePayment(ctx context.Context, paymentID int64) (*cashier.Refund, error) {
+	var r *cashier.Refund
+	err := s.store.Update(ctx, func(tx cashier.Tx) error {
+		p, err := tx.Payment(ctx, paymentID)
+		if err != nil {
+			return err
+		}
+		if p.Status != cashier.PaymentNeedsRefund {
+			return cashier.Errorf(cashier.ECONFLICT, "payment %d is %s: only a payment that needs a refund is refunded this way", p.ID, p.Status)
+		}
+		o, err := tx.Order(ctx, p.OrderID)
+		if err != nil {
+			return err
+		}
+		for i := range o.Refunds {
+			if o.Refunds[i].PaymentID == p.ID && o.Refunds[i].Status != cashier.RefundFailed {
+				r = &o.Refunds[i]
+				return nil // already under way or done
+			}
+		}
+		if _, ok := s.channels[p.Channel].(cashier.Refunder); !ok {
+			return cashier.Errorf(cashier.EUNPROCESSABLE, "channel %s cannot refund", p.Channel)
+		}
+		r, err = s.startLateRefund(ctx, tx, p, s.now())
+		return err
+	})
+	return r, err
+}
+
 // refundLatePayment starts refunding money that arrived for an order that no
 // longer needs it, unless an operator decides those.
 func (s *Service) refundLatePayment(ctx context.Context, tx cashier.Tx, p *cashier.Payment, now time.Time) error {
@@ -101,16 +138,22 @@ func (s *Service) refundLatePayment(ctx context.Context, tx cashier.Tx, p *cashi
 	if _, ok := s.channels[p.Channel].(cashier.Refunder); !ok {
 		return nil
 	}
+	_, err := s.startLateRefund(ctx, tx, p, now)
+	return err
+}
+
+// startLateRefund writes a full refund of p and schedules sending it.
+func (s *Service) startLateRefund(ctx context.Context, tx cashier.Tx, p *cashier.Payment, now time.Time) (*cashier.Refund, error) {
 	no, err := newOutRefundNo(now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r := &cashier.Refund{OrderID: p.OrderID, PaymentID: p.ID, OutRefundNo: no, Amount: p.Amount,
 		Reason: "paid after the order no longer needed it", Status: cashier.RefundPending, CreatedAt: now}
 	if err := tx.InsertRefund(ctx, r); err != nil {
-		return err
+		return nil, err
 	}
-	return s.jobs.ProcessRefund(ctx, tx, r.ID)
+	return r, s.jobs.ProcessRefund(ctx, tx, r.ID)
 }
 
 // ProcessRefund sends a pending refund to its channel, or asks how it went,
@@ -153,8 +196,13 @@ func (s *Service) ProcessRefund(ctx context.Context, refundID int64) (again time
 		return 0, s.settleRefund(ctx, r.OutRefundNo, cashier.RefundResult{Status: cashier.RefundFailed, Detail: cashier.ErrorMessage(err)})
 	}
 	if res.Status == cashier.RefundPending {
-		wait := min(max(s.now().Sub(r.CreatedAt)/2, 30*time.Second), maxPollWait)
-		return wait, nil
+		age := s.now().Sub(r.CreatedAt)
+		if age > refundPollLimit {
+			s.log.WarnContext(ctx, "refund still pending at its channel: no longer asking; an operator must look",
+				"refund_id", r.ID, "order_id", r.OrderID, "out_refund_no", r.OutRefundNo, "age", age.Round(time.Hour))
+			return 0, nil
+		}
+		return min(max(age/2, 30*time.Second), maxPollWait), nil
 	}
 	return 0, s.settleRefund(ctx, r.OutRefundNo, *res)
 }
@@ -250,6 +298,15 @@ func (s *Service) applyRefundNotice(ctx context.Context, tx cashier.Tx, channel 
 		return err
 	}
 	rc.OrderID = r.OrderID
+	p, err := tx.Payment(ctx, r.PaymentID)
+	if err != nil {
+		return err
+	}
+	if p.Channel != channel || (n.OutTradeNo != "" && n.OutTradeNo != p.OutTradeNo) {
+		rc.Outcome, rc.Detail = cashier.InboundRejected, fmt.Sprintf("refund %s belongs to %s attempt %s, not %s %s",
+			r.OutRefundNo, p.Channel, p.OutTradeNo, channel, n.OutTradeNo)
+		return nil
+	}
 	if n.Refund.Amount != 0 && n.Refund.Amount != r.Amount {
 		rc.Outcome, rc.Detail = cashier.InboundRejected, fmt.Sprintf("refund amount %s yuan does not match the %s yuan asked",
 			cashier.FormatYuan(n.Refund.Amount), cashier.FormatYuan(r.Amount))

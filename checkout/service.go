@@ -181,3 +181,6 @@ func (s *Service) Inbound(ctx context.Context, id int64) (m *cashier.InboundMess
 	})
 	return m, err
 }
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }

@@ -151,6 +151,9 @@ func (t *tx) Orders(ctx context.Context, f cashier.OrderFilter) ([]cashier.Order
 		if list[i].Payments, err = t.PaymentsByOrder(ctx, list[i].ID); err != nil {
 			return nil, err
 		}
+		if list[i].Refunds, err = t.RefundsByOrder(ctx, list[i].ID); err != nil {
+			return nil, err
+		}
 	}
 	return list, nil
 }
