@@ -90,8 +90,14 @@ type Tx interface {
 	// reports whether it did.
 	TransitionOrder(ctx context.Context, id int64, from OrderStatus, ch OrderChange) (bool, error)
 	// ClaimCostOrder marks the order costID as held by the upgrade order
-	// byOrderID, only if no other order holds it; it reports whether it did.
+	// byOrderID, only if no other order holds it and it is paid with nothing
+	// refunded; it reports whether it did.
 	ClaimCostOrder(ctx context.Context, costID, byOrderID int64) (bool, error)
+	// LockOrder and LockPayment take the row's write lock for the rest of the
+	// transaction, so that what is read next is not changed by another
+	// transaction before this one commits.
+	LockOrder(ctx context.Context, id int64) error
+	LockPayment(ctx context.Context, id int64) error
 	// ReleaseCostOrder frees costID if byOrderID holds it.
 	ReleaseCostOrder(ctx context.Context, costID, byOrderID int64) error
 
@@ -148,7 +154,10 @@ type Tx interface {
 	// makes two racing claims end with one winner.
 	ClaimIdempotencyKey(ctx context.Context, rec *IdempotencyRecord) (existing *IdempotencyRecord, claimed bool, err error)
 	FinishIdempotencyKey(ctx context.Context, scope, key string, status int, body []byte) error
-	DropIdempotencyKey(ctx context.Context, scope, key string) error
+	// DropIdempotencyKey deletes a record; with a non-zero createdAt only that
+	// unfinished record (an abandoned claim), so that two takers cannot both
+	// delete and claim. It reports whether it deleted one.
+	DropIdempotencyKey(ctx context.Context, scope, key string, createdAt time.Time) (bool, error)
 	// PurgeIdempotencyKeys deletes records created before t and says how many.
 	PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error)
 }

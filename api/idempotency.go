@@ -53,7 +53,9 @@ func idempotent(co *checkout.Service, log *slog.Logger, scope func(*http.Request
 			co.Now().Sub(existing.CreatedAt) > abandonedAfter {
 			// The request that claimed the key died with its process: nothing
 			// answered it, so this one may do it.
-			if err = co.DropIdempotencyKey(r.Context(), rec.Scope, key); err == nil {
+			var dropped bool
+			// Only that stale claim: of two retries, one takes it over.
+			if dropped, err = co.DropIdempotencyKey(r.Context(), rec.Scope, key, existing.CreatedAt); err == nil && dropped {
 				existing, claimed, err = co.ClaimIdempotencyKey(r.Context(), rec)
 			}
 		}
@@ -79,14 +81,14 @@ func idempotent(co *checkout.Service, log *slog.Logger, scope func(*http.Request
 		ctx := context.WithoutCancel(r.Context())
 		defer func() {
 			if p := recover(); p != nil {
-				co.DropIdempotencyKey(ctx, rec.Scope, key)
+				co.DropIdempotencyKey(ctx, rec.Scope, key, time.Time{})
 				panic(p)
 			}
 		}()
 		cw := &capture{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(cw, r)
 		if cw.status >= 500 {
-			err = co.DropIdempotencyKey(ctx, rec.Scope, key)
+			_, err = co.DropIdempotencyKey(ctx, rec.Scope, key, time.Time{})
 		} else {
 			err = co.FinishIdempotencyKey(ctx, rec.Scope, key, cw.status, cw.body.Bytes())
 		}

@@ -277,13 +277,11 @@ func readPublicKey(path string) (crypto.PublicKey, error) {
 func (a *App) Start(ctx context.Context) error {
 	co, wh := a.Checkout, a.webhooks
 	return a.Jobs.Start(ctx, jobs.Handlers{
-		ExpireOrder: co.ExpireOrder,
-		PollPayment: func(ctx context.Context, id int64, _ int) (time.Duration, error) { return co.PollPayment(ctx, id) },
-		ProcessRefund: func(ctx context.Context, id int64, _ int) (time.Duration, error) {
-			return co.ProcessRefund(ctx, id)
-		},
-		DeliverEvent: wh.Deliver,
-		Purge:        co.PurgeIdempotencyKeys,
+		ExpireOrder:   co.ExpireOrder,
+		PollPayment:   func(ctx context.Context, id int64, _ int) (time.Duration, error) { return co.PollPayment(ctx, id) },
+		ProcessRefund: co.ProcessRefund,
+		DeliverEvent:  wh.Deliver,
+		Purge:         co.PurgeIdempotencyKeys,
 	})
 }
 

@@ -357,6 +357,57 @@ func TestRefunds(t *testing.T) {
 	})
 }
 
+// A refund the channel gives up on gives its amount back, and the order is
+// paid again with what it was paid intact, so it can be refunded later.
+func TestFailedRefundRestoresTheOrder(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		h := newHarness(t, dsn)
+		h.startJobs()
+		r := h.buyWechat("app")
+		h.pay("wechat", h.lastOutTradeNo(r.OrderID))
+		if rr := h.refund(r.OrderID, 600, ""); rr.Status != 202 {
+			t.Fatalf("refund: %d %s", rr.Status, rr.Message)
+		}
+		h.eventually("the refund failed", jobsWait, func() bool {
+			h.settleWechatRefundsAs("closed")
+			o := h.adminOrder(r.OrderID)
+			return len(o.Refunds) == 1 && o.Refunds[0].Status == "failed"
+		})
+		o := h.adminOrder(r.OrderID)
+		if o.Status != "paid" || o.PaidAmount != 600 || o.Refunded != 0 {
+			t.Fatalf("after the failed refund: %+v", o)
+		}
+		if h.events("refund.failed") != 1 {
+			t.Errorf("refund.failed events: %d", h.events("refund.failed"))
+		}
+		if rr := h.refund(r.OrderID, 600, ""); rr.Status != 202 {
+			t.Fatalf("refund again: %d %s", rr.Status, rr.Message)
+		}
+	})
+}
+
+// An order that is the credit of an upgrade cannot be refunded: the buyer
+// would keep the bigger package for the smaller price.
+func TestCostOrderCannotBeRefunded(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		h := newHarness(t, dsn)
+		cost, _ := h.mustBuy("app", url.Values{"package_id": {"1"}})
+		h.pay("alipay", h.lastOutTradeNo(cost))
+		up, _ := h.mustBuy("app", url.Values{"package_id": {"2"}, "cost_order_id": {cost}})
+		if r := h.refund(cost, 600, ""); r.Status != 409 || !strings.Contains(r.Message, "upgrade order") {
+			t.Fatalf("refund of a cost order: %d %s", r.Status, r.Message)
+		}
+		// Refunded first, it cannot be claimed as credit.
+		h.post("/api/v1/orders/"+up+"/cancel", h.token, nil)
+		if r := h.refund(cost, 100, ""); r.Status != 202 {
+			t.Fatalf("refund once free: %d %s", r.Status, r.Message)
+		}
+		if r := h.buy("app", url.Values{"package_id": {"2"}, "cost_order_id": {cost}}); r.Status == 200 {
+			t.Fatalf("a refunded order gave credit: %+v", r)
+		}
+	})
+}
+
 // The same Idempotency-Key twice: the same order, once. Other parameters with
 // it: 409.
 func TestIdempotencyKeys(t *testing.T) {

@@ -195,9 +195,13 @@ func (h *harness) notifyWechat(body string, hdr http.Header) (int, string) {
 
 // settleWechatRefunds has the WeChat simulator settle the refunds it holds,
 // sending their notifications.
-func (h *harness) settleWechatRefunds() {
+func (h *harness) settleWechatRefunds() { h.settleWechatRefundsAs("success") }
+
+// settleWechatRefundsAs settles them with the given result: success,
+// abnormal or closed.
+func (h *harness) settleWechatRefundsAs(result string) {
 	h.t.Helper()
-	resp, err := http.Post(h.url+"/sandbox/wechat/refund/settle", "application/x-www-form-urlencoded", nil)
+	resp, err := http.Post(h.url+"/sandbox/wechat/refund/settle", "application/x-www-form-urlencoded", strings.NewReader("result="+result))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -66,7 +66,11 @@ func (s *Service) PollPayment(ctx context.Context, paymentID int64) (again time.
 	} else if err != nil {
 		return 0, err
 	}
-	if p.Status != cashier.PaymentPending {
+	now := s.now()
+	// A closed attempt may still have been paid in the moment before it was
+	// closed: it is asked about until a while after its order expired.
+	late := p.Status == cashier.PaymentClosed && now.Before(o.ExpiresAt.Add(pollGrace))
+	if p.Status != cashier.PaymentPending && !late {
 		return 0, nil
 	}
 	q, ok := s.channels[p.Channel].(cashier.Querier)
@@ -83,7 +87,6 @@ func (s *Service) PollPayment(ctx context.Context, paymentID int64) (again time.
 	case n.Status != cashier.NotifyPending:
 		return 0, s.applyQueried(ctx, p.Channel, n)
 	}
-	now := s.now()
 	if o.Status != cashier.OrderPending && now.After(o.ExpiresAt.Add(pollGrace)) {
 		return 0, nil
 	}

@@ -36,6 +36,11 @@ func (s *Service) Pay(ctx context.Context, userID string, orderID int64, req Pay
 	}
 	var superseded []cashier.Payment
 	err = s.store.Update(ctx, func(tx cashier.Tx) error {
+		// Locked first, so that a payment or a close landing now is seen
+		// here, and waits for this attempt to be written.
+		if err := tx.LockOrder(ctx, order.ID); err != nil {
+			return err
+		}
 		cur, err := tx.Order(ctx, order.ID)
 		if err != nil {
 			return err
@@ -181,15 +186,25 @@ func (s *Service) closeAtChannels(ctx context.Context, payments []cashier.Paymen
 			// Paid just before the close: ask, rather than wait for a
 			// notification that may have been lost.
 			s.log.InfoContext(ctx, "an attempt was paid before it could be closed", "channel", p.Channel, "out_trade_no", p.OutTradeNo)
-			if q, ok := s.channels[p.Channel].(cashier.Querier); ok {
-				if n, qerr := q.Query(ctx, p.OutTradeNo); qerr == nil && n.Status == cashier.NotifyPaid {
-					err = s.applyQueried(ctx, p.Channel, n)
-				}
-			}
+			err = s.queryPaid(ctx, p)
 		}
-		if err != nil && cashier.ErrorCode(err) != cashier.ECONFLICT {
+		if err != nil {
 			s.log.WarnContext(ctx, "could not close an attempt at its channel", "channel", p.Channel,
 				"out_trade_no", p.OutTradeNo, "err", err)
 		}
 	}
+}
+
+// queryPaid asks the channel about an attempt it says was paid and records
+// what it answers; if the answer cannot be had now, polling asks again.
+func (s *Service) queryPaid(ctx context.Context, p cashier.Payment) error {
+	if q, ok := s.channels[p.Channel].(cashier.Querier); ok {
+		n, err := q.Query(ctx, p.OutTradeNo)
+		if err == nil && n.Status != cashier.NotifyPending {
+			return s.applyQueried(ctx, p.Channel, n)
+		}
+	}
+	return s.store.Update(ctx, func(tx cashier.Tx) error {
+		return s.jobs.PollPayment(ctx, tx, p.ID, s.now().Add(s.pollDelay))
+	})
 }

@@ -57,7 +57,7 @@ func (s *Service) place(ctx context.Context, ch cashier.Channel, order *cashier.
 				return err
 			}
 			if !ok {
-				return cashier.Errorf(cashier.ECONFLICT, "order %d is already being upgraded by another order", order.CostOrderID)
+				return cashier.Errorf(cashier.ECONFLICT, "order %d can no longer be upgraded: another order holds it, or it was refunded", order.CostOrderID)
 			}
 		}
 		pay.OrderID = order.ID

@@ -17,6 +17,10 @@ import (
 // refund is written (and its amount reserved against the order) in one
 // transaction with the job that sends it to the channel; the job settles it.
 
+// refundRefusals is how many times a channel must refuse a refund before it
+// is settled as failed.
+const refundRefusals = 3
+
 // refundPollLimit is how long a refund the channel keeps pending is asked
 // about; WeChat settles within days.
 const refundPollLimit = 7 * 24 * time.Hour
@@ -56,6 +60,9 @@ func (s *Service) RefundOrder(ctx context.Context, orderID, amount int64, reason
 		default:
 			return cashier.Errorf(cashier.ECONFLICT, "order %d is %s: only a paid order can be refunded", o.ID, o.Status)
 		}
+		if o.CostClaimedBy != 0 {
+			return cashier.Errorf(cashier.ECONFLICT, "order %d is the credit of upgrade order %d: refund that order, or close it first", o.ID, o.CostClaimedBy)
+		}
 		var paid *cashier.Payment
 		for i := range o.Payments {
 			if o.Payments[i].Status == cashier.PaymentPaid {
@@ -76,10 +83,10 @@ func (s *Service) RefundOrder(ctx context.Context, orderID, amount int64, reason
 			return cashier.Errorf(cashier.EUNPROCESSABLE, "a refund of %s yuan is more than the %s yuan left to refund",
 				cashier.FormatYuan(amount), cashier.FormatYuan(o.PaidAmount-o.Refunded))
 		}
-		if o.Status != cashier.OrderRefunding {
-			// Racing refunds may both see the old status; the reservation above
-			// is the guard, so losing this one is fine.
-			if _, err := tx.TransitionOrder(ctx, o.ID, o.Status, cashier.OrderChange{Status: cashier.OrderRefunding, At: now}); err != nil {
+		// The reservation above locked the order: these guarded updates see
+		// any refund that settled meanwhile. At most one of them matches.
+		for _, from := range []cashier.OrderStatus{cashier.OrderPaid, cashier.OrderFulfilled, cashier.OrderPartiallyRefunded} {
+			if _, err := tx.TransitionOrder(ctx, o.ID, from, cashier.OrderChange{Status: cashier.OrderRefunding, At: now}); err != nil {
 				return err
 			}
 		}
@@ -103,6 +110,10 @@ func (s *Service) RefundOrder(ctx context.Context, orderID, amount int64, reason
 func (s *Service) RefundLatePayment(ctx context.Context, paymentID int64) (*cashier.Refund, error) {
 	var r *cashier.Refund
 	err := s.store.Update(ctx, func(tx cashier.Tx) error {
+		// Locked first, so that two operators asking at once make one refund.
+		if err := tx.LockPayment(ctx, paymentID); err != nil {
+			return err
+		}
 		p, err := tx.Payment(ctx, paymentID)
 		if err != nil {
 			return err
@@ -159,7 +170,7 @@ func (s *Service) startLateRefund(ctx context.Context, tx cashier.Tx, p *cashier
 // ProcessRefund sends a pending refund to its channel, or asks how it went,
 // and settles it when the channel says. It is safe to run again: the channel
 // deduplicates on out_refund_no.
-func (s *Service) ProcessRefund(ctx context.Context, refundID int64) (again time.Duration, err error) {
+func (s *Service) ProcessRefund(ctx context.Context, refundID int64, attempt int) (again time.Duration, err error) {
 	var r *cashier.Refund
 	var p *cashier.Payment
 	err = s.store.View(ctx, func(tx cashier.Tx) error {
@@ -183,17 +194,24 @@ func (s *Service) ProcessRefund(ctx context.Context, refundID int64) (again time
 			Detail: "channel " + p.Channel + " cannot refund"})
 	}
 	res, err := ch.QueryRefund(ctx, p.OutTradeNo, r.OutRefundNo)
-	if cashier.ErrorCode(err) == cashier.ENOTFOUND {
+	if err != nil && cashier.ErrorCode(err) != cashier.ENOTFOUND {
+		// Whether the refund was made is unknown: never settle it as failed
+		// on that; River asks again with backoff.
+		return 0, err
+	}
+	if err != nil {
 		res, err = ch.Refund(ctx, cashier.RefundRequest{OutTradeNo: p.OutTradeNo, OutRefundNo: r.OutRefundNo,
 			Amount: r.Amount, Total: p.Amount, Reason: r.Reason, NotifyURL: s.urls.NotifyURL(p.Channel)})
 	}
 	switch code := cashier.ErrorCode(err); {
 	case err == nil:
-	case code == cashier.EUNAVAILABLE || code == cashier.EINTERNAL:
-		return 0, err // River retries with backoff
-	default:
-		// The channel refused: settle it as failed, with its words.
+	case code == cashier.ECONFLICT || code == cashier.EINVALID || (code == cashier.ECHANNEL && attempt >= refundRefusals):
+		// The channel refused: settle it as failed, with its words. A plain
+		// channel error may be an answer that could not be verified, so it is
+		// believed only once it is the channel's answer several times over.
 		return 0, s.settleRefund(ctx, r.OutRefundNo, cashier.RefundResult{Status: cashier.RefundFailed, Detail: cashier.ErrorMessage(err)})
+	default:
+		return 0, err // River retries with backoff; the next run asks first
 	}
 	if res.Status == cashier.RefundPending {
 		age := s.now().Sub(r.CreatedAt)
@@ -260,6 +278,11 @@ func (s *Service) settleRefundTx(ctx context.Context, tx cashier.Tx, outRefundNo
 
 // settleOrderRefund moves an order refund's order on.
 func (s *Service) settleOrderRefund(ctx context.Context, tx cashier.Tx, r *cashier.Refund, status cashier.RefundStatus, now time.Time) error {
+	// Locked first, so that a refund being requested at this moment is seen
+	// as pending below, or sees this one settled.
+	if err := tx.LockOrder(ctx, r.OrderID); err != nil {
+		return err
+	}
 	if status == cashier.RefundFailed {
 		if err := tx.ReleaseRefund(ctx, r.OrderID, r.Amount); err != nil {
 			return err

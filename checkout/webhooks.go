@@ -99,8 +99,14 @@ func (s *Service) FinishIdempotencyKey(ctx context.Context, scope, key string, s
 	return s.store.Update(ctx, func(tx cashier.Tx) error { return tx.FinishIdempotencyKey(ctx, scope, key, status, body) })
 }
 
-func (s *Service) DropIdempotencyKey(ctx context.Context, scope, key string) error {
-	return s.store.Update(ctx, func(tx cashier.Tx) error { return tx.DropIdempotencyKey(ctx, scope, key) })
+// DropIdempotencyKey forgets a key; with a non-zero createdAt only that
+// unfinished claim, and it reports whether it did.
+func (s *Service) DropIdempotencyKey(ctx context.Context, scope, key string, createdAt time.Time) (dropped bool, err error) {
+	err = s.store.Update(ctx, func(tx cashier.Tx) error {
+		dropped, err = tx.DropIdempotencyKey(ctx, scope, key, createdAt)
+		return err
+	})
+	return dropped, err
 }
 
 // IdempotencyKeyTTL is how long an Idempotency-Key is remembered: at least

@@ -83,11 +83,17 @@ func (t *tx) FinishIdempotencyKey(ctx context.Context, scope, key string, status
 }
 
 // DropIdempotencyKey deletes the record, if there is one.
-func (t *tx) DropIdempotencyKey(ctx context.Context, scope, key string) error {
-	if _, err := t.exec(ctx, "DELETE FROM idempotency_keys WHERE scope = ? AND key = ?", scope, key); err != nil {
-		return fmt.Errorf("drop idempotency key: %w", err)
+func (t *tx) DropIdempotencyKey(ctx context.Context, scope, key string, createdAt time.Time) (bool, error) {
+	q, args := "DELETE FROM idempotency_keys WHERE scope = ? AND key = ?", []any{scope, key}
+	if !createdAt.IsZero() {
+		q += " AND done = FALSE AND created_at = ?"
+		args = append(args, dbTime(createdAt))
 	}
-	return nil
+	n, err := t.exec(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("drop idempotency key: %w", err)
+	}
+	return n > 0, nil
 }
 
 func (t *tx) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {

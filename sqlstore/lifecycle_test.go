@@ -573,10 +573,29 @@ func TestIdempotencyKeys(t *testing.T) {
 		}
 
 		// Dropped (the request failed), the key can be claimed again.
-		must(t, db.Update(ctx, func(tx cashier.Tx) error { return tx.DropIdempotencyKey(ctx, "u1", "k1") }))
-		must(t, db.Update(ctx, func(tx cashier.Tx) error { return tx.DropIdempotencyKey(ctx, "u1", "k1") }))
+		drop := func(createdAt time.Time) (dropped bool) {
+			must(t, db.Update(ctx, func(tx cashier.Tx) (err error) {
+				dropped, err = tx.DropIdempotencyKey(ctx, "u1", "k1", createdAt)
+				return err
+			}))
+			return dropped
+		}
+		if !drop(time.Time{}) || drop(time.Time{}) {
+			t.Fatal("drop: want the first to delete, the second to find nothing")
+		}
 		if _, ok := claim("u1", "k1", "h3", t0.Add(2*time.Hour)); !ok {
 			t.Fatal("claim after drop refused")
+		}
+		// A stale claim is dropped only by its own creation time: of two
+		// takers, the second finds nothing to drop.
+		if drop(t0) {
+			t.Fatal("dropped a claim with another creation time")
+		}
+		if !drop(t0.Add(2*time.Hour)) || drop(t0.Add(2*time.Hour)) {
+			t.Fatal("taking over a stale claim")
+		}
+		if _, ok := claim("u1", "k1", "h3", t0.Add(2*time.Hour)); !ok {
+			t.Fatal("claim after the takeover refused")
 		}
 		ex, ok = claim("admin", "k1", "x", t0)
 		if ok || ex.RequestHash != "h2" || ex.Done {

@@ -164,11 +164,13 @@ func (t *tx) TransitionOrder(ctx context.Context, id int64, from cashier.OrderSt
 	}
 	var ok bool
 	var err error
-	switch ch.Status {
-	case cashier.OrderPaid:
+	switch {
+	case ch.Status == cashier.OrderPaid && from == cashier.OrderPending:
+		// Only the payment sets paid_at and paid_amount: a failed refund that
+		// returns an order to paid leaves them as they were.
 		ok, err = t.changed(ctx, `UPDATE orders SET status = ?, paid_at = ?, paid_amount = ?, updated_at = ?
 			WHERE id = ? AND status = ?`, ch.Status, dbTime(ch.At), ch.PaidAmount, dbTime(ch.At), id, from)
-	case cashier.OrderClosed:
+	case ch.Status == cashier.OrderClosed:
 		ok, err = t.changed(ctx, `UPDATE orders SET status = ?, closed_at = ?, updated_at = ?
 			WHERE id = ? AND status = ?`, ch.Status, dbTime(ch.At), dbTime(ch.At), id, from)
 	default:
@@ -182,7 +184,10 @@ func (t *tx) TransitionOrder(ctx context.Context, id int64, from cashier.OrderSt
 }
 
 func (t *tx) ClaimCostOrder(ctx context.Context, costID, byOrderID int64) (bool, error) {
-	ok, err := t.changed(ctx, "UPDATE orders SET cost_claimed_by = ? WHERE id = ? AND cost_claimed_by = 0", byOrderID, costID)
+	// Only a paid order with nothing refunded gives credit: one refunded
+	// meanwhile must not be claimed.
+	ok, err := t.changed(ctx, `UPDATE orders SET cost_claimed_by = ? WHERE id = ? AND cost_claimed_by = 0
+		AND status IN ('paid', 'fulfilled') AND refunded_amount = 0`, byOrderID, costID)
 	if err != nil {
 		return false, fmt.Errorf("claim cost order %d: %w", costID, err)
 	}
@@ -193,6 +198,13 @@ func (t *tx) ReleaseCostOrder(ctx context.Context, costID, byOrderID int64) erro
 	_, err := t.exec(ctx, "UPDATE orders SET cost_claimed_by = 0 WHERE id = ? AND cost_claimed_by = ?", costID, byOrderID)
 	if err != nil {
 		return fmt.Errorf("release cost order %d: %w", costID, err)
+	}
+	return nil
+}
+
+func (t *tx) LockOrder(ctx context.Context, id int64) error {
+	if _, err := t.exec(ctx, "UPDATE orders SET updated_at = updated_at WHERE id = ?", id); err != nil {
+		return fmt.Errorf("lock order %d: %w", id, err)
 	}
 	return nil
 }

@@ -93,3 +93,10 @@ func (t *tx) TransitionPayment(ctx context.Context, id int64, from []cashier.Pay
 	}
 	return ok, nil
 }
+
+func (t *tx) LockPayment(ctx context.Context, id int64) error {
+	if _, err := t.exec(ctx, "UPDATE payments SET updated_at = updated_at WHERE id = ?", id); err != nil {
+		return fmt.Errorf("lock payment %d: %w", id, err)
+	}
+	return nil
+}

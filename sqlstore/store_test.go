@@ -207,6 +207,7 @@ func TestCouponAndCostOrderClaims(t *testing.T) {
 		ctx := context.Background()
 		c := &cashier.Coupon{UserID: "u1", Name: "1 yuan off", Discount: 100, ExpiresAt: t0.Add(time.Hour)}
 		cost := newOrder("u1")
+		cost.Status, cost.PaidAmount = cashier.OrderPaid, 500
 		must(t, db.Update(ctx, func(tx cashier.Tx) error {
 			if err := tx.InsertCoupon(ctx, c); err != nil {
 				return err
