@@ -160,6 +160,9 @@ type Tx interface {
 	DropIdempotencyKey(ctx context.Context, scope, key string, createdAt time.Time) (bool, error)
 	// PurgeIdempotencyKeys deletes records created before t and says how many.
 	PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error)
+
+	// Stats counts what monitoring watches.
+	Stats(ctx context.Context) (*Stats, error)
 }
 
 // InboundFilter selects recorded inbound messages.
@@ -200,4 +203,14 @@ type PaymentChange struct {
 	At             time.Time
 	ChannelTradeNo string // kept when empty
 	PaidAt         time.Time
+}
+
+// Stats are counts over the whole database, for monitoring: they are the
+// same whichever cashier instance is asked.
+type Stats struct {
+	Orders   map[string]int64 // by status
+	Payments map[string]int64 // by status
+	Refunds  map[string]int64 // by status
+	Inbound  map[string]int64 // channel messages by outcome
+	Jobs     map[string]int64 // background jobs by state
 }

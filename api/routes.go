@@ -12,6 +12,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(cfg.Pinger, log))
 	mux.Handle("GET /openapi.json", handleOpenAPI())
+	mux.Handle("GET /metrics", cfg.Metrics.Handler())
 
 	once := func(scope func(*http.Request) string, h http.Handler) http.Handler {
 		return idempotent(co, log, scope, h)

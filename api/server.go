@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"cashier/checkout"
 )
@@ -27,6 +28,8 @@ type Config struct {
 	Sandbox interface{ Register(*http.ServeMux) }
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// Metrics serves /metrics and counts requests; nil: none.
+	Metrics Metrics
 	// ResultURL is where a browser goes after paying on a channel's page;
 	// "{order_id}" is replaced. Empty: cashier's own result page.
 	ResultURL string
@@ -37,9 +40,12 @@ func NewServer(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
 	mux := http.NewServeMux()
 	addRoutes(mux, cfg)
-	var h http.Handler = mux
+	var h http.Handler = observe(cfg.Metrics, mux)
 	h = withClientIP(cfg.TrustedProxies, h)
 	h = limitBody(h)
 	h = recoverPanics(cfg.Logger, h)
@@ -68,4 +74,40 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Metrics is what the server reports to.
+type Metrics interface {
+	Handler() http.Handler
+	ObserveRequest(route string, status int, d time.Duration)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Handler() http.Handler                     { return http.NotFoundHandler() }
+func (noMetrics) ObserveRequest(string, int, time.Duration) {}
+
+// observe counts each request under its route pattern (never its raw path:
+// ids in paths would make a series per order).
+func observe(m Metrics, mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, route := mux.Handler(r)
+		if route == "" || route == "/" {
+			route = "other"
+		}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		mux.ServeHTTP(sw, r)
+		m.ObserveRequest(route, sw.status, time.Since(start))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(status int) {
+	s.status = status
+	s.ResponseWriter.WriteHeader(status)
 }

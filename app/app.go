@@ -23,6 +23,7 @@ import (
 	"cashier/api"
 	"cashier/checkout"
 	"cashier/jobs"
+	"cashier/metrics"
 	"cashier/sqlstore"
 	"cashier/webhook"
 )
@@ -146,8 +147,15 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	stats := func(ctx context.Context) (st *cashier.Stats, err error) {
+		err = a.Store.View(ctx, func(tx cashier.Tx) error {
+			st, err = tx.Stats(ctx)
+			return err
+		})
+		return st, err
+	}
 	apiCfg := api.Config{Checkout: a.Checkout, Auth: auth, Admin: admin, Pinger: a.Store, Logger: log, ResultURL: cfg.ResultURL,
-		TrustedProxies: proxies}
+		TrustedProxies: proxies, Metrics: metrics.New(stats, log)}
 	if len(a.Sandboxed) > 0 {
 		sb.lookup = a.credential
 		apiCfg.Sandbox = sb

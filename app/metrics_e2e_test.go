@@ -1,0 +1,48 @@
+package app_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"cashier/sqlstore/storetest"
+)
+
+// /metrics shows requests by route (not by raw path) and the database's counts.
+func TestMetrics(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		h := newHarness(t, dsn)
+		id, _ := h.mustBuy("app", nil)
+		h.pay("alipay", h.lastOutTradeNo(id))
+		h.mustBuy("app", nil)
+		h.get("/api/v1/orders/"+id, h.token)
+		h.notify("garbage=1")
+		resp, err := http.Get(h.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		text := string(b)
+		for _, want := range []string{
+			`cashier_database_up 1`,
+			`cashier_orders{status="paid"} 1`,
+			`cashier_orders{status="pending"} 1`,
+			`cashier_payments{status="paid"} 1`,
+			`cashier_inbound_messages{outcome="applied"} 1`,
+			`cashier_inbound_messages{outcome="rejected"} 1`,
+			`cashier_jobs{state="scheduled"}`,
+			`cashier_http_requests_total{code="200",route="POST /api/v1/order"} 2`,
+			`cashier_http_requests_total{code="200",route="GET /api/v1/orders/{id}"}`,
+			`go_goroutines`,
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("/metrics lacks %q", want)
+			}
+		}
+		if strings.Contains(text, `route="GET /api/v1/orders/`+id+`"`) {
+			t.Error("a raw path became a label")
+		}
+	})
+}

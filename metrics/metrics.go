@@ -1,0 +1,94 @@
+// Package metrics exposes cashier to Prometheus: HTTP requests by route and
+// status, and counts of orders, payments, refunds, channel messages and
+// background jobs by state, read from the database at each scrape.
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"cashier"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds cashier's registry.
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// New registers cashier's metrics; stats is read at each scrape.
+func New(stats func(context.Context) (*cashier.Stats, error), log *slog.Logger) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cashier_http_requests_total", Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "cashier_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"route"}),
+	}
+	m.reg.MustRegister(m.requests, m.duration, collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &dbCollector{stats: stats, log: log})
+	return m
+}
+
+// Handler serves the metrics in Prometheus' text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// ObserveRequest counts one HTTP request.
+func (m *Metrics) ObserveRequest(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// dbCollector reads the database's counts at each scrape.
+type dbCollector struct {
+	stats func(context.Context) (*cashier.Stats, error)
+	log   *slog.Logger
+}
+
+var (
+	ordersDesc   = prometheus.NewDesc("cashier_orders", "Orders by status.", []string{"status"}, nil)
+	paymentsDesc = prometheus.NewDesc("cashier_payments", "Payment attempts by status (needs_refund: money to give back).", []string{"status"}, nil)
+	refundsDesc  = prometheus.NewDesc("cashier_refunds", "Refunds by status.", []string{"status"}, nil)
+	inboundDesc  = prometheus.NewDesc("cashier_inbound_messages", "Recorded channel messages by outcome (rejected: failed verification or checks).", []string{"outcome"}, nil)
+	jobsDesc     = prometheus.NewDesc("cashier_jobs", "Background jobs by state (retryable, discarded: look).", []string{"state"}, nil)
+	upDesc       = prometheus.NewDesc("cashier_database_up", "1 when the database answered the last scrape.", nil, nil)
+)
+
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{ordersDesc, paymentsDesc, refundsDesc, inboundDesc, jobsDesc, upDesc} {
+		ch <- d
+	}
+}
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := c.stats(ctx)
+	if err != nil {
+		c.log.Warn("metrics: could not read the database's counts", "err", err)
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
+	for _, g := range []struct {
+		desc   *prometheus.Desc
+		counts map[string]int64
+	}{{ordersDesc, st.Orders}, {paymentsDesc, st.Payments}, {refundsDesc, st.Refunds}, {inboundDesc, st.Inbound}, {jobsDesc, st.Jobs}} {
+		for k, n := range g.counts {
+			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(n), k)
+		}
+	}
+}
