@@ -94,9 +94,7 @@ func handleAdminDeliveries(co *checkout.Service, log *slog.Logger) http.Handler 
 		f := cashier.DeliveryFilter{EventID: q.Get("event_id")}
 		var err error
 		if f.EndpointID, err = optionalID(q, "endpoint_id"); err == nil {
-			var limit int64
-			limit, err = optionalID(q, "limit")
-			f.Limit = int(min(limit, 500))
+			_, f.Limit, err = page(q, 50, 500)
 		}
 		if err != nil {
 			writeError(w, r, log, err)
@@ -136,22 +134,12 @@ func handleAdminResend(co *checkout.Service, log *slog.Logger) http.Handler {
 func handleAdminOrders(co *checkout.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		f := cashier.OrderFilter{UserID: q.Get("user_id"), Status: cashier.OrderStatus(q.Get("status")), Limit: 50}
-		if !validStatus(f.Status) {
-			writeError(w, r, log, cashier.Errorf(cashier.EINVALID, "unknown status %q", truncate(string(f.Status), 32)))
-			return
-		}
-		var err error
-		if f.BeforeID, err = optionalID(q, "before_id"); err == nil {
-			var limit int64
-			if limit, err = optionalID(q, "limit"); limit > 0 {
-				f.Limit = int(min(limit, 100))
-			}
-		}
+		f, err := orderFilter(q, 50, 100)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
+		f.UserID = q.Get("user_id")
 		orders, err := co.AdminOrders(r.Context(), f)
 		if err != nil {
 			writeError(w, r, log, err)
@@ -168,12 +156,7 @@ func handleAdminInbound(co *checkout.Service, log *slog.Logger) http.Handler {
 		q := r.URL.Query()
 		f := cashier.InboundFilter{Channel: q.Get("channel"), OutTradeNo: q.Get("out_trade_no"), Outcome: q.Get("outcome")}
 		var err error
-		if f.BeforeID, err = optionalID(q, "before_id"); err == nil {
-			var limit int64
-			limit, err = optionalID(q, "limit")
-			f.Limit = int(min(limit, 500))
-		}
-		if err != nil {
+		if f.BeforeID, f.Limit, err = page(q, 50, 500); err != nil {
 			writeError(w, r, log, err)
 			return
 		}

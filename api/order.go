@@ -111,22 +111,10 @@ func handleOrder(co *checkout.Service, log *slog.Logger) http.Handler {
 // pages on.
 func handleOrders(co *checkout.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		f := cashier.OrderFilter{Status: cashier.OrderStatus(q.Get("status")), Limit: 20}
-		if !validStatus(f.Status) {
-			writeError(w, r, log, cashier.Errorf(cashier.EINVALID, "unknown status %q", truncate(string(f.Status), 32)))
-			return
-		}
-		var err error
-		if f.BeforeID, err = optionalID(q, "before_id"); err != nil {
+		f, err := orderFilter(r.URL.Query(), 20, 100)
+		if err != nil {
 			writeError(w, r, log, err)
 			return
-		}
-		if l, err := optionalID(q, "limit"); err != nil || l > 100 {
-			writeError(w, r, log, cashier.Errorf(cashier.EINVALID, "limit must be an integer from 1 to 100"))
-			return
-		} else if l > 0 {
-			f.Limit = int(l)
 		}
 		list, err := co.Orders(r.Context(), userID(r.Context()), f)
 		if err != nil {

@@ -129,3 +129,30 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// page reads the paging parameters of a list: before_id (0: from the newest)
+// and limit (def when absent, at most max).
+func page(q url.Values, def, max int) (beforeID int64, limit int, err error) {
+	if beforeID, err = optionalID(q, "before_id"); err != nil {
+		return 0, 0, err
+	}
+	l, err := optionalID(q, "limit")
+	if err != nil || l > int64(max) {
+		return 0, 0, cashier.Errorf(cashier.EINVALID, "limit must be an integer from 1 to %d", max)
+	}
+	if l == 0 {
+		return beforeID, def, nil
+	}
+	return beforeID, int(l), nil
+}
+
+// orderFilter reads the filter of an order list: status and paging.
+func orderFilter(q url.Values, def, max int) (cashier.OrderFilter, error) {
+	f := cashier.OrderFilter{Status: cashier.OrderStatus(q.Get("status"))}
+	if !validStatus(f.Status) {
+		return f, cashier.Errorf(cashier.EINVALID, "unknown status %q", truncate(string(f.Status), 32))
+	}
+	var err error
+	f.BeforeID, f.Limit, err = page(q, def, max)
+	return f, err
+}
