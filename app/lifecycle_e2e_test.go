@@ -564,7 +564,11 @@ func TestWebhooks(t *testing.T) {
 			StatusCode int    `json:"status_code"`
 			EventID    string `json:"event_id"`
 		}
-		json.Unmarshal(h.do("GET", "/admin/api/deliveries?event_id="+eventID, h.app.AdminToken, "", nil).Data, &ds)
+		// The attempt is recorded once the receiver's answer is in: wait for it.
+		h.eventually("three attempts recorded", jobsWait, func() bool {
+			json.Unmarshal(h.do("GET", "/admin/api/deliveries?event_id="+eventID, h.app.AdminToken, "", nil).Data, &ds)
+			return len(ds) >= 3
+		})
 		if len(ds) != 3 || ds[0].StatusCode != 204 || ds[2].StatusCode != 503 {
 			t.Errorf("deliveries = %+v", ds)
 		}
