@@ -64,7 +64,12 @@ func TestExpiryClosesOrders(t *testing.T) {
 		if h.events("order.closed") != 2 {
 			t.Errorf("order.closed events: %d", h.events("order.closed"))
 		}
-		// The WeChat attempt was closed at WeChat Pay too.
+		// The WeChat attempt was closed at WeChat Pay too, before the job ended.
+		h.eventually("expiry jobs done", jobsWait, func() bool {
+			var n int
+			h.app.Store.SQL().QueryRow("SELECT COUNT(*) FROM river_job WHERE kind = 'expire_order' AND state = 'completed'").Scan(&n)
+			return n == 2
+		})
 		if status, out := h.wechatPay(h.lastOutTradeNo(shop.Data.OrderID), ""); status == 200 && out["trade_state"] == "SUCCESS" {
 			t.Errorf("the expired attempt could still be paid: %v", out)
 		}
