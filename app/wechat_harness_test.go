@@ -65,22 +65,8 @@ func (h *harness) buyWechat(gateway string) reply {
 // wechatPay asks the WeChat simulator to pay an attempt.
 func (h *harness) wechatPay(outTradeNo, result string) (int, map[string]any) {
 	h.t.Helper()
-	form := url.Values{"out_trade_no": {outTradeNo}}
-	if result != "" {
-		form.Set("result", result)
-	}
-	req, _ := http.NewRequest("POST", h.url+"/sandbox/wechat/pay", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	json.Unmarshal(raw, &out)
-	return resp.StatusCode, out
+	status, out, _ := h.simulatorPay("wechat", outTradeNo, result)
+	return status, out
 }
 
 // wechatV2Notification is a paid notification as WeChat Pay v2 sends it, with

@@ -128,12 +128,7 @@ func TestLifecycleNotFound(t *testing.T) {
 		db := storetest.Open(t, dsn)
 		ctx := context.Background()
 		must(t, db.View(ctx, func(tx cashier.Tx) error {
-			check := func(name string, err error) {
-				t.Helper()
-				if cashier.ErrorCode(err) != cashier.ENOTFOUND {
-					t.Errorf("%s: %v, want not found", name, err)
-				}
-			}
+			check := func(name string, err error) { t.Helper(); wantNotFound(t, name, err) }
 			_, err := tx.Payment(ctx, 1)
 			check("Payment", err)
 			_, err = tx.Refund(ctx, 1)

@@ -83,12 +83,7 @@ func TestShopNotFound(t *testing.T) {
 		db := storetest.Open(t, dsn)
 		ctx := context.Background()
 		must(t, db.Update(ctx, func(tx cashier.Tx) error {
-			check := func(name string, err error) {
-				t.Helper()
-				if cashier.ErrorCode(err) != cashier.ENOTFOUND {
-					t.Errorf("%s: %v, want not found", name, err)
-				}
-			}
+			check := func(name string, err error) { t.Helper(); wantNotFound(t, name, err) }
 			_, err := tx.Product(ctx, 1)
 			check("Product", err)
 			_, err = tx.Standard(ctx, 1)

@@ -83,21 +83,13 @@ func TestNotFound(t *testing.T) {
 		ctx := context.Background()
 		db.View(ctx, func(tx cashier.Tx) error {
 			_, err := tx.Order(ctx, 42)
-			if cashier.ErrorCode(err) != cashier.ENOTFOUND {
-				t.Errorf("Order: %v", err)
-			}
+			wantNotFound(t, "Order", err)
 			_, err = tx.PaymentByOutTradeNo(ctx, "nope")
-			if cashier.ErrorCode(err) != cashier.ENOTFOUND {
-				t.Errorf("PaymentByOutTradeNo: %v", err)
-			}
+			wantNotFound(t, "PaymentByOutTradeNo", err)
 			_, err = tx.Package(ctx, 1)
-			if cashier.ErrorCode(err) != cashier.ENOTFOUND {
-				t.Errorf("Package: %v", err)
-			}
+			wantNotFound(t, "Package", err)
 			_, err = tx.Coupon(ctx, 1)
-			if cashier.ErrorCode(err) != cashier.ENOTFOUND {
-				t.Errorf("Coupon: %v", err)
-			}
+			wantNotFound(t, "Coupon", err)
 			return nil
 		})
 	})
@@ -315,5 +307,13 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// wantNotFound fails t unless err is a not-found error.
+func wantNotFound(t *testing.T, name string, err error) {
+	t.Helper()
+	if cashier.ErrorCode(err) != cashier.ENOTFOUND {
+		t.Errorf("%s: %v, want not found", name, err)
 	}
 }
