@@ -15,6 +15,7 @@ const (
 	ECONFLICT      = "conflict"      // the resource's state forbids it: 409
 	ETOOLARGE      = "too_large"     // request body over the limit: 413
 	EUNPROCESSABLE = "unprocessable" // a business rule says no: 422
+	ETOOMANY       = "too_many"      // too many requests from one client: 429
 	ECHANNEL       = "channel_error" // the payment channel failed or refused: 502
 	EUNAVAILABLE   = "unavailable"   // not enabled or not reachable now: 503
 	EINTERNAL      = "internal"      // a bug or an infrastructure failure: 500

@@ -11,13 +11,22 @@ type InboundMessage struct {
 	Path       string
 	Query      string
 	Headers    map[string][]string
-	Body       []byte
+	Body       []byte // as received; of a message that failed verification, its first MaxRejectedBody bytes
+	BodySize   int    // the size of the body as received
 	RemoteAddr string
 	ReceivedAt time.Time
 	Outcome    string // one of the Inbound* outcomes
 	Detail     string // why, in words
 	OutTradeNo string // when known
+	// Verified is false for a message that failed verification (forged or
+	// malformed): it keeps only part of its body, and is purged in time.
+	Verified bool
 }
+
+// MaxRejectedBody is how much of the body of a message that failed
+// verification is kept: enough to see what it was, not enough for a flood
+// of forgeries to fill the disk.
+const MaxRejectedBody = 4 << 10
 
 // Inbound message outcomes.
 const (

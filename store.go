@@ -133,6 +133,9 @@ type Tx interface {
 	InsertInbound(ctx context.Context, m *InboundMessage) error
 	SetInboundOutcome(ctx context.Context, id int64, outcome, detail, outTradeNo string) error
 	Inbound(ctx context.Context, id int64) (*InboundMessage, error)
+	// PurgeUnverifiedInbound deletes messages that failed verification and
+	// were received before before; it returns how many.
+	PurgeUnverifiedInbound(ctx context.Context, before time.Time) (int64, error)
 	// InboundMessages lists recorded messages, newest first.
 	InboundMessages(ctx context.Context, f InboundFilter) ([]InboundMessage, error)
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -48,22 +49,25 @@ func (a *Admin) Only(next http.Handler) http.Handler {
 var errEmptyBody = cashier.Errorf(cashier.EINVALID, "the request has no JSON body")
 
 // decodeJSON reads a JSON object body into v; unknown fields are errors, so a
-// typo is not silently ignored.
+// typo is not silently ignored, and every string must be text.
 func decodeJSON(r *http.Request, v any) error {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/json" {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return bodyError(err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return errEmptyBody
+	}
+	if ct != "application/json" && !looksLikeJSON(body) {
 		return cashier.Errorf(cashier.EINVALID, "send a JSON body (Content-Type: application/json)")
 	}
-	dec := json.NewDecoder(r.Body)
+	if _, err := decodeJSONObject(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return bodyError(err)
-		}
-		if errors.Is(err, io.EOF) {
-			return errEmptyBody
-		}
 		return cashier.Errorf(cashier.EINVALID, "bad JSON body: %s", truncate(err.Error(), 120))
 	}
 	return nil

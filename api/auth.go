@@ -78,12 +78,31 @@ func (a *Auth) verify(token string) (string, error) {
 		return a.secret, nil
 	}, jwt.WithValidMethods(methods), jwt.WithExpirationRequired(), jwt.WithLeeway(time.Minute))
 	if err != nil {
-		return "", err
+		return "", tokenError(err, claims)
 	}
-	if claims.Subject == "" || len(claims.Subject) > 64 {
-		return "", errors.New("token has no usable sub claim")
+	if claims.Subject == "" || len(claims.Subject) > 64 || checkText("sub", claims.Subject) != nil {
+		return "", cashier.Errorf(cashier.EUNAUTHORIZED, "the token's sub claim is not a usable user id (1 to 64 characters of text)")
 	}
 	return claims.Subject, nil
+}
+
+// tokenError says what is wrong with a token, in words a client developer
+// can act on, and nothing about the key.
+func tokenError(err error, claims jwt.RegisteredClaims) error {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return cashier.Errorf(cashier.EUNAUTHORIZED, "malformed token: send the JWT as Authorization: Bearer <token>")
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		return cashier.Errorf(cashier.EUNAUTHORIZED, "the token is not signed with this server's key (or uses another algorithm)")
+	case errors.Is(err, jwt.ErrTokenExpired) && claims.ExpiresAt != nil:
+		return cashier.Errorf(cashier.EUNAUTHORIZED, "the token expired at %s: get a new one", claims.ExpiresAt.UTC().Format(time.RFC3339))
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return cashier.Errorf(cashier.EUNAUTHORIZED, "the token has no exp claim: tokens must expire")
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return cashier.Errorf(cashier.EUNAUTHORIZED, "the token is not valid yet (check the issuer's clock)")
+	default:
+		return cashier.Errorf(cashier.EUNAUTHORIZED, "invalid token")
+	}
 }
 
 // User lets a request through only with a valid bearer token.
@@ -97,8 +116,8 @@ func (a *Auth) User(next http.Handler) http.Handler {
 		}
 		uid, err := a.verify(strings.TrimSpace(token))
 		if err != nil {
-			a.log.InfoContext(r.Context(), "bad bearer token", "path", r.URL.Path, "remote_addr", r.RemoteAddr, "reason", err.Error())
-			writeError(w, r, a.log, cashier.Errorf(cashier.EUNAUTHORIZED, "invalid or expired token"))
+			a.log.InfoContext(r.Context(), "bad bearer token", "path", r.URL.Path, "remote_addr", r.RemoteAddr, "reason", cashier.ErrorMessage(err))
+			writeError(w, r, a.log, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, uid)))

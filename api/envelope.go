@@ -39,6 +39,8 @@ func statusOf(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case cashier.EUNPROCESSABLE:
 		return http.StatusUnprocessableEntity
+	case cashier.ETOOMANY:
+		return http.StatusTooManyRequests
 	case cashier.ECHANNEL:
 		return http.StatusBadGateway
 	case cashier.EUNAVAILABLE:

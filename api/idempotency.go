@@ -33,8 +33,8 @@ func idempotent(co *checkout.Service, log *slog.Logger, scope func(*http.Request
 			next.ServeHTTP(w, r)
 			return
 		}
-		if len(key) > 255 {
-			writeError(w, r, log, cashier.Errorf(cashier.EINVALID, "%s is longer than 255 characters", IdempotencyHeader))
+		if err := checkIdempotencyKey(key); err != nil {
+			writeError(w, r, log, err)
 			return
 		}
 		body, err := io.ReadAll(r.Body)

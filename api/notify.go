@@ -22,8 +22,9 @@ var recordedHeaders = []string{
 }
 
 // /api/v1/order/notify/{channel}[/{extra}]: a channel's asynchronous
-// notification. The reply is exactly what the channel expects.
-func handleNotify(co *checkout.Service, log *slog.Logger) http.Handler {
+// notification. The reply is exactly what the channel expects; a flood of
+// unverifiable messages from one address is answered 429 and not recorded.
+func handleNotify(co *checkout.Service, limiter *addressLimiter, m Metrics, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		channel := r.PathValue("channel")
 		if _, err := co.Channel(channel); err != nil {
@@ -36,6 +37,7 @@ func handleNotify(co *checkout.Service, log *slog.Logger) http.Handler {
 			return
 		}
 		if len(body) > maxNotifyBytes {
+			m.ObserveRejected(channel, "too_large")
 			writeError(w, r, log, cashier.Errorf(cashier.ETOOLARGE, "notification larger than %d bytes", maxNotifyBytes))
 			return
 		}
@@ -45,8 +47,25 @@ func handleNotify(co *checkout.Service, log *slog.Logger) http.Handler {
 				headers[h] = vals
 			}
 		}
-		req := &cashier.InboundRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Headers: headers, Body: body}
-		reply, _, err := co.Receive(r.Context(), channel, req, r.RemoteAddr)
+		ip := clientIP(r)
+		in := checkout.Inbound{Channel: channel, RemoteAddr: r.RemoteAddr,
+			Request: &cashier.InboundRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Headers: headers, Body: body},
+			Admit: func() bool {
+				ok, first := limiter.allow(ip, co.Now())
+				if first {
+					log.WarnContext(r.Context(), "too many unverifiable notifications from one address: no longer recording them for now",
+						"channel", channel, "remote_addr", ip, "per_minute", limiter.perMinute)
+				}
+				return ok
+			}}
+		reply, rc, err := co.Receive(r.Context(), in)
+		if rc != nil && rc.Reason != "" {
+			m.ObserveRejected(channel, rc.Reason)
+		}
+		if rc != nil && rc.Reason == checkout.RejectRateLimited {
+			writeError(w, r, log, cashier.Errorf(cashier.ETOOMANY, "too many unverifiable notifications from this address"))
+			return
+		}
 		if err != nil && reply.Status == 0 {
 			writeError(w, r, log, err)
 			return

@@ -9,34 +9,44 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"cashier"
 )
 
 // params reads a request's parameters from the query and from a form or JSON
-// body, so that the seeds' form-posting clients and JSON clients both work.
+// body, so that the seeds' form-posting clients and JSON clients both work. A
+// body that is a JSON object is read as JSON even when sent as a form (curl
+// -d '{…}'). Every name and value must be text.
 func params(r *http.Request) (url.Values, error) {
 	v := r.URL.Query()
 	if r.Body == nil || r.Method == http.MethodGet {
 		return v, nil
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch ct {
-	case "application/json":
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
+	if ct == "multipart/form-data" {
+		// ParseMultipartForm drops ParseForm's errors (a body over the
+		// limit among them), so it is parsed on its own.
+		if err := r.ParseMultipartForm(MaxBodyBytes); err != nil {
 			return nil, bodyError(err)
 		}
-		if len(strings.TrimSpace(string(body))) == 0 {
-			return v, nil
+		for k, vals := range r.MultipartForm.Value {
+			v[k] = vals
 		}
-		// Numbers stay as written: 1000000 must not become "1e+06".
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			return nil, cashier.Errorf(cashier.EINVALID, "request body is not a JSON object")
+		return v, checkValues("parameter", v)
+	}
+	if ct != "application/json" && ct != "application/x-www-form-urlencoded" && ct != "" {
+		return nil, cashier.Errorf(cashier.EINVALID, "unsupported Content-Type %q: send a form or JSON", ct)
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, bodyError(err)
+	}
+	switch {
+	case len(bytes.TrimSpace(body)) == 0:
+	case ct == "application/json" || looksLikeJSON(body):
+		m, err := decodeJSONObject(body)
+		if err != nil {
+			return nil, err
 		}
 		for k, val := range m {
 			switch x := val.(type) {
@@ -52,24 +62,16 @@ func params(r *http.Request) (url.Values, error) {
 				v.Set(k, string(b))
 			}
 		}
-		return v, nil
-	case "application/x-www-form-urlencoded", "multipart/form-data", "":
-		// ParseMultipartForm drops ParseForm's errors (a body over the limit
-		// among them), so each kind is parsed by its own call.
-		parse := r.ParseForm
-		if ct == "multipart/form-data" {
-			parse = func() error { return r.ParseMultipartForm(MaxBodyBytes) }
+	default:
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, cashier.Errorf(cashier.EINVALID, "the form body is malformed: %s", truncate(err.Error(), 80))
 		}
-		if err := parse(); err != nil {
-			return nil, bodyError(err)
-		}
-		for k, vals := range r.PostForm {
+		for k, vals := range form {
 			v[k] = vals
 		}
-		return v, nil
-	default:
-		return nil, cashier.Errorf(cashier.EINVALID, "unsupported Content-Type %q: send a form or JSON", ct)
 	}
+	return v, checkValues("parameter", v)
 }
 
 func bodyError(err error) error {
@@ -82,23 +84,38 @@ func bodyError(err error) error {
 
 // optionalID parses an optional positive integer id parameter; "" and "0" mean none.
 func optionalID(v url.Values, name string) (int64, error) {
-	s := strings.TrimSpace(v.Get(name))
+	s := v.Get(name)
 	if s == "" || s == "0" {
 		return 0, nil
 	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, cashier.Errorf(cashier.EINVALID, "%s must be a positive integer, not %q", name, truncate(s, 32))
+	return positive(name, s)
+}
+
+// positive parses a positive integer written in plain digits: no sign,
+// spaces, exponent or base prefix.
+func positive(name, s string) (int64, error) {
+	bad := cashier.Errorf(cashier.EINVALID, "%s must be a positive integer in digits, not %q", name, truncate(s, 32))
+	if s == "" || len(s) > 18 {
+		return 0, bad
 	}
-	return id, nil
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, bad
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, bad
+	}
+	return n, nil
 }
 
 // requiredID parses a required positive integer id parameter.
 func requiredID(v url.Values, name string) (int64, error) {
-	if strings.TrimSpace(v.Get(name)) == "" {
+	if v.Get(name) == "" {
 		return 0, cashier.Errorf(cashier.EINVALID, "%s is required", name)
 	}
-	return optionalID(v, name)
+	return positive(name, v.Get(name))
 }
 
 // requiredIDs parses several required positive integer parameters, in order.
@@ -116,11 +133,7 @@ func requiredIDs(v url.Values, names ...string) ([]int64, error) {
 
 // pathID parses the {id} of a path.
 func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, cashier.Errorf(cashier.EINVALID, "id must be a positive integer, not %q", truncate(r.PathValue("id"), 32))
-	}
-	return id, nil
+	return positive("id", r.PathValue("id"))
 }
 
 func truncate(s string, n int) string {

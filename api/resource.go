@@ -274,6 +274,8 @@ type inboundJSON struct {
 	Outcome    string              `json:"outcome"`
 	Detail     string              `json:"detail"`
 	OutTradeNo string              `json:"out_trade_no"`
+	Verified   bool                `json:"verified"`
+	BodySize   int                 `json:"body_size"`
 }
 
 func toInbound(m *cashier.InboundMessage) inboundJSON {
@@ -283,5 +285,5 @@ func toInbound(m *cashier.InboundMessage) inboundJSON {
 	}
 	return inboundJSON{ID: m.ID, Channel: m.Channel, Method: m.Method, Path: m.Path, Query: m.Query, Headers: headers,
 		Body: strings.ToValidUTF8(string(m.Body), "\uFFFD"), RemoteAddr: m.RemoteAddr, ReceivedAt: m.ReceivedAt.UTC(),
-		Outcome: m.Outcome, Detail: m.Detail, OutTradeNo: m.OutTradeNo}
+		Outcome: m.Outcome, Detail: m.Detail, OutTradeNo: m.OutTradeNo, Verified: m.Verified, BodySize: m.BodySize}
 }

@@ -10,7 +10,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	co, log, user, admin := cfg.Checkout, cfg.Logger, cfg.Auth.User, cfg.Admin.Only
 
 	mux.Handle("GET /healthz", handleHealthz())
-	mux.Handle("GET /readyz", handleReadyz(cfg.Pinger, log))
+	mux.Handle("GET /readyz", handleReadyz(cfg.Pinger, cfg.SandboxChannels, cfg.SandboxBesideReal, log))
 	mux.Handle("GET /openapi.json", handleOpenAPI())
 	mux.Handle("GET /metrics", cfg.Metrics.Handler())
 
@@ -61,7 +61,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /admin/api/inbound", admin(handleAdminInbound(co, log)))
 	mux.Handle("GET /admin/{$}", web.Admin())
 
-	notify := handleNotify(co, log)
+	notify := handleNotify(co, newAddressLimiter(cfg.NotifyRejectsPerMinute), cfg.Metrics, log)
 	mux.Handle("/api/v1/order/notify/{channel}", notify)
 	mux.Handle("/api/v1/order/notify/{channel}/{extra}", notify)
 	mux.Handle("GET /api/v1/order/return/alipay", handleAlipayReturn(co, log, cfg.ResultURL))

@@ -26,10 +26,18 @@ type Config struct {
 	Logger   *slog.Logger
 	// Sandbox, when not nil, serves the simulated channels under /sandbox/.
 	Sandbox interface{ Register(*http.ServeMux) }
+	// SandboxChannels are the channels that run against their simulators;
+	// SandboxBesideReal says that real channels run beside them. /readyz
+	// tells both.
+	SandboxChannels   []string
+	SandboxBesideReal bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// Metrics serves /metrics and counts requests; nil: none.
 	Metrics Metrics
+	// NotifyRejectsPerMinute bounds, per remote address, the notifications
+	// that fail verification and are recorded; default 60.
+	NotifyRejectsPerMinute int
 	// ResultURL is where a browser goes after paying on a channel's page;
 	// "{order_id}" is replaced. Empty: cashier's own result page.
 	ResultURL string
@@ -43,9 +51,13 @@ func NewServer(cfg Config) http.Handler {
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
+	if cfg.NotifyRejectsPerMinute <= 0 {
+		cfg.NotifyRejectsPerMinute = 60
+	}
 	mux := http.NewServeMux()
 	addRoutes(mux, cfg)
 	var h http.Handler = observe(cfg.Metrics, mux)
+	h = checkURL(cfg.Logger, h)
 	h = withClientIP(cfg.TrustedProxies, h)
 	h = limitBody(h)
 	h = recoverPanics(cfg.Logger, h)
@@ -80,12 +92,15 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 type Metrics interface {
 	Handler() http.Handler
 	ObserveRequest(route string, status int, d time.Duration)
+	// ObserveRejected counts a notification rejected for reason.
+	ObserveRejected(channel, reason string)
 }
 
 type noMetrics struct{}
 
 func (noMetrics) Handler() http.Handler                     { return http.NotFoundHandler() }
 func (noMetrics) ObserveRequest(string, int, time.Duration) {}
+func (noMetrics) ObserveRejected(string, string)            {}
 
 // observe counts each request under its route pattern (never its raw path:
 // ids in paths would make a series per order).

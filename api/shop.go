@@ -93,7 +93,7 @@ func cartArray(v url.Values) ([]checkout.CartLine, error) {
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
 	bad := cashier.Errorf(cashier.EINVALID, `cart_array must be a JSON array like [{"cart_id":259,"user_remarks":""}]`)
-	if err := dec.Decode(&lines); err != nil {
+	if err := dec.Decode(&lines); err != nil || endOfJSON(dec) != nil {
 		return nil, bad
 	}
 	out := make([]checkout.CartLine, 0, len(lines))
@@ -101,6 +101,9 @@ func cartArray(v url.Values) ([]checkout.CartLine, error) {
 		id, err := strconv.ParseInt(l.CartID.String(), 10, 64)
 		if err != nil || id <= 0 {
 			return nil, bad
+		}
+		if err := checkText("cart_array user_remarks", l.Remarks); err != nil {
+			return nil, err
 		}
 		out = append(out, checkout.CartLine{CartID: id, Remarks: l.Remarks})
 	}

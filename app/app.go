@@ -34,6 +34,8 @@ type App struct {
 	Store    *sqlstore.DB
 	Checkout *checkout.Service
 	Handler  http.Handler
+	// Modes says how each channel runs.
+	Modes map[string]Mode
 	// Sandboxed lists the channels running against the built-in simulators.
 	Sandboxed []string
 	// Jobs is the background work queue.
@@ -45,6 +47,9 @@ type App struct {
 	AdminToken string
 	// JWTSecret is the HS256 secret tokens are signed with, when one is used.
 	JWTSecret []byte
+
+	log         *slog.Logger
+	stopWarning context.CancelFunc
 }
 
 // Options are what tests change; the zero value is production's.
@@ -80,7 +85,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Store: db}
+	a := &App{Config: cfg, Store: db, log: opts.Logger}
 	if err := a.build(ctx, opts); err != nil {
 		db.Close()
 		return nil, err
@@ -99,33 +104,12 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	}
 	urls := publicURLs(cfg.PublicURL)
 	sb := &sandbox{dir: cfg.SandboxDir(), publicURL: cfg.PublicURL, log: log, client: opts.HTTPClient, now: opts.Now}
-	alipayCh, err := a.alipay(opts)
+	channels, err := a.openChannels(sb, opts)
 	if err != nil {
 		return err
 	}
-	if alipayCh == nil {
-		if alipayCh, err = sb.alipay(); err != nil {
-			return err
-		}
-		a.Sandboxed = append(a.Sandboxed, cashier.ChannelAlipay)
-	}
-	wechatCh, err := a.wechat(opts)
-	if err != nil {
-		return err
-	}
-	if wechatCh == nil {
-		version := 2
-		if cfg.WeChat != nil {
-			version = cfg.WeChat.APIVersion
-		}
-		if wechatCh, err = sb.wechat(version); err != nil {
-			return err
-		}
-		a.Sandboxed = append(a.Sandboxed, cashier.ChannelWechat)
-	}
-	channels := []cashier.Channel{alipayCh, wechatCh}
 
-	qcfg := jobs.Config{Logger: log, PollInterval: opts.JobPollInterval}
+	qcfg := jobs.Config{Logger: log, PollInterval: opts.JobPollInterval, RescueAfter: time.Duration(cfg.JobRescueAfter)}
 	if opts.JobsUseNow {
 		qcfg.Now = opts.Now
 	}
@@ -155,19 +139,74 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return st, err
 	}
 	apiCfg := api.Config{Checkout: a.Checkout, Auth: auth, Admin: admin, Pinger: a.Store, Logger: log, ResultURL: cfg.ResultURL,
-		TrustedProxies: proxies, Metrics: metrics.New(stats, log)}
+		TrustedProxies: proxies, NotifyRejectsPerMinute: cfg.NotifyRejectsPerMinute, SandboxChannels: a.Sandboxed, SandboxBesideReal: a.SandboxBesideReal(),
+		Metrics: metrics.New(stats, len(a.Sandboxed) > 0, log)}
 	if len(a.Sandboxed) > 0 {
 		sb.lookup = a.credential
 		apiCfg.Sandbox = sb
 		a.Simulators = &sb.sims
 	}
-	if len(a.Sandboxed) == len(channels) {
+	if a.Demo() {
 		if err := seedDemo(ctx, a.Store, opts.Now()); err != nil {
 			return err
 		}
 	}
 	a.Handler = api.NewServer(apiCfg)
 	return nil
+}
+
+// openChannels opens every channel as its mode says: with its real
+// credentials, against its simulator, or not at all.
+func (a *App) openChannels(sb *sandbox, opts Options) ([]cashier.Channel, error) {
+	modes, err := a.Config.Modes()
+	if err != nil {
+		return nil, err
+	}
+	a.Modes = modes
+	var channels []cashier.Channel
+	for _, name := range channelNames {
+		var ch cashier.Channel
+		switch {
+		case modes[name] == ModeReal && name == cashier.ChannelAlipay:
+			ch, err = a.alipay(opts)
+		case modes[name] == ModeReal && name == cashier.ChannelWechat:
+			ch, err = a.wechat(opts)
+		case modes[name] == ModeSandbox && name == cashier.ChannelAlipay:
+			ch, err = sb.alipay()
+		case modes[name] == ModeSandbox && name == cashier.ChannelWechat:
+			version := 2
+			if a.Config.WeChat != nil {
+				version = a.Config.WeChat.APIVersion
+			}
+			ch, err = sb.wechat(version)
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		channels = append(channels, ch)
+	}
+	a.Sandboxed = channelsIn(modes, channelNames, ModeSandbox)
+	return channels, nil
+}
+
+// ChannelsIn lists the channels that run in mode m.
+func (a *App) ChannelsIn(m Mode) []string { return channelsIn(a.Modes, channelNames, m) }
+
+// Demo reports whether this is the zero-configuration demo: no channel has
+// real credentials, so every one runs against its simulator.
+func (a *App) Demo() bool { return !anyIn(a.Modes, ModeReal) }
+
+// SandboxBesideReal reports whether simulators run beside real channels
+// (allowed by the "sandbox" switch): anyone can pay the sandboxed channels'
+// orders.
+func (a *App) SandboxBesideReal() bool { return len(a.Sandboxed) > 0 && !a.Demo() }
+
+// DevToken reports whether a development token may be printed: the JWT
+// secret is one cashier generated, and the server is the demo.
+func (a *App) DevToken() bool {
+	return a.Demo() && a.JWTSecret != nil && a.Config.JWT.SecretFile == ""
 }
 
 // credential returns the credential handed out for an attempt: the simulators
@@ -190,7 +229,7 @@ func (a *App) auth(log *slog.Logger) (*api.Auth, error) {
 		}
 		return api.NewAuth(nil, pub, log)
 	}
-	secret, err := JWTSecret(cfg)
+	secret, err := JWTSecret(cfg, true)
 	if err != nil {
 		return nil, err
 	}
@@ -224,8 +263,11 @@ func (a *App) admin(log *slog.Logger) (*api.Admin, error) {
 }
 
 // JWTSecret returns the configured HS256 secret, or the development one in the
-// sandbox directory, generated on first use.
-func JWTSecret(cfg Config) ([]byte, error) {
+// sandbox directory, generated on first use when create is set. Without
+// create, a missing development secret is an error that says where it was
+// looked for: commands other than serve never make a data directory of their
+// own.
+func JWTSecret(cfg Config, create bool) ([]byte, error) {
 	cfg.Defaults()
 	if cfg.JWT.SecretFile != "" {
 		b, err := os.ReadFile(cfg.JWT.SecretFile)
@@ -234,7 +276,31 @@ func JWTSecret(cfg Config) ([]byte, error) {
 		}
 		return []byte(strings.TrimSpace(string(b))), nil
 	}
-	return ensureSecret(filepath.Join(cfg.SandboxDir(), "jwt_secret.txt"), 32)
+	path := filepath.Join(cfg.SandboxDir(), "jwt_secret.txt")
+	if !create {
+		if err := RequireData(cfg); err != nil {
+			return nil, err
+		}
+		b, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no JWT secret at %s (start `cashier serve` first, or configure jwt.secret_file)", path)
+		} else if err != nil {
+			return nil, fmt.Errorf("read the JWT secret: %w", err)
+		}
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	return ensureSecret(path, 32)
+}
+
+// RequireData checks that the data directory exists, for the commands that
+// read what serve wrote there.
+func RequireData(cfg Config) error {
+	if _, err := os.Stat(cfg.Data); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no data directory at %s (start `cashier serve` first or pass --data)", cfg.Data)
+	} else if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	return nil
 }
 
 // ensureSecret reads a secret file, creating it first with n random bytes,
@@ -284,17 +350,48 @@ func readPublicKey(path string) (crypto.PublicKey, error) {
 // Start runs the background jobs until Stop.
 func (a *App) Start(ctx context.Context) error {
 	co, wh := a.Checkout, a.webhooks
-	return a.Jobs.Start(ctx, jobs.Handlers{
+	retention := time.Duration(a.Config.RejectedRetention)
+	err := a.Jobs.Start(ctx, jobs.Handlers{
 		ExpireOrder:   co.ExpireOrder,
 		PollPayment:   func(ctx context.Context, id int64, _ int) (time.Duration, error) { return co.PollPayment(ctx, id) },
 		ProcessRefund: co.ProcessRefund,
 		DeliverEvent:  wh.Deliver,
 		Purge:         co.PurgeIdempotencyKeys,
+		PurgeRejected: func(ctx context.Context) error { return co.PurgeRejectedMessages(ctx, retention) },
 	})
+	if err != nil {
+		return err
+	}
+	if a.SandboxBesideReal() {
+		ctx, a.stopWarning = context.WithCancel(context.WithoutCancel(ctx))
+		go a.warnSandbox(ctx, time.Hour)
+	}
+	return nil
+}
+
+// warnSandbox says, at start and every interval, that simulators run beside
+// real channels: whoever reads the log must not miss it.
+func (a *App) warnSandbox(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		a.log.WarnContext(ctx, "SANDBOX BESIDE REAL CHANNELS: anyone can mark orders of these channels paid through /sandbox/",
+			"sandboxed", a.Sandboxed, "real", a.ChannelsIn(ModeReal), "switch", SandboxBesideReal)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Stop lets the jobs under way finish, and stops working jobs.
-func (a *App) Stop(ctx context.Context) error { return a.Jobs.Stop(ctx) }
+func (a *App) Stop(ctx context.Context) error {
+	if a.stopWarning != nil {
+		a.stopWarning()
+	}
+	return a.Jobs.Stop(ctx)
+}
 
 // Close releases the store.
 func (a *App) Close() error { return a.Store.Close() }

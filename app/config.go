@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"cashier"
+	"cashier/jobs"
 )
 
 // Config is cashier's configuration. Every field has a sensible default: the
@@ -43,9 +46,25 @@ type Config struct {
 	// characters). Unset: one is generated into Data/sandbox/admin_token.
 	AdminTokenFile string `json:"admin_token_file"`
 
+	// JobRescueAfter is how long a background job may stay running before
+	// it is taken to belong to a process that died, and is run again
+	// ("5m"). It must be longer than the longest job's timeout.
+	JobRescueAfter Duration `json:"job_rescue_after"`
+	// RejectedRetention is how long notifications that failed verification
+	// (forged or malformed) are kept ("720h"); genuine ones are kept.
+	RejectedRetention Duration `json:"rejected_retention"`
+	// NotifyRejectsPerMinute bounds, per remote address, how many
+	// notifications that fail verification are recorded (60); a message
+	// that verifies is never held back.
+	NotifyRejectsPerMinute int `json:"notify_rejects_per_minute"`
+
+	// Sandbox, set to SandboxBesideReal, lets a channel marked
+	// "sandbox": true run beside channels with real credentials.
+	Sandbox string `json:"sandbox"`
+
 	JWT    JWTConfig     `json:"jwt"`
-	Alipay *AlipayConfig `json:"alipay"` // nil: Alipay runs in sandbox mode
-	WeChat *WeChatConfig `json:"wechat"` // nil: WeChat Pay runs in sandbox mode (API v2)
+	Alipay *AlipayConfig `json:"alipay"` // nil: sandboxed when no channel has credentials, else disabled
+	WeChat *WeChatConfig `json:"wechat"` // nil: sandboxed (API v2) when no channel has credentials, else disabled
 }
 
 // JWTConfig says how buyers' bearer tokens are verified. With nothing set, an
@@ -58,6 +77,9 @@ type JWTConfig struct {
 // AlipayConfig holds a merchant's Alipay credentials, as files the way the
 // Alipay console hands them out.
 type AlipayConfig struct {
+	// Sandbox runs Alipay against the built-in simulator with generated
+	// keys; the credential fields are then ignored.
+	Sandbox              bool     `json:"sandbox"`
 	AppID                string   `json:"app_id"`
 	PrivateKeyFile       string   `json:"private_key_file"`        // app private key: PEM, or base64 PKCS#1/PKCS#8
 	AlipayPublicKeyFile  string   `json:"alipay_public_key_file"`  // public-key mode
@@ -172,6 +194,15 @@ func (c *Config) Defaults() {
 	if c.WebhookTimeout <= 0 {
 		c.WebhookTimeout = Duration(10 * time.Second)
 	}
+	if c.JobRescueAfter <= 0 {
+		c.JobRescueAfter = Duration(DefaultJobRescueAfter)
+	}
+	if c.RejectedRetention <= 0 {
+		c.RejectedRetention = Duration(30 * 24 * time.Hour)
+	}
+	if c.NotifyRejectsPerMinute == 0 {
+		c.NotifyRejectsPerMinute = 60
+	}
 	if w := c.WeChat; w != nil {
 		if w.APIVersion == 0 {
 			w.APIVersion = 2
@@ -205,7 +236,7 @@ func (c *Config) Check() error {
 	if c.JWT.SecretFile != "" && c.JWT.PublicKeyFile != "" {
 		errs = append(errs, errors.New("jwt: set secret_file or public_key_file, not both"))
 	}
-	if a := c.Alipay; a != nil {
+	if a := c.Alipay; a != nil && !a.Sandbox {
 		if a.AppID == "" {
 			errs = append(errs, errors.New("alipay.app_id is required"))
 		}
@@ -235,7 +266,37 @@ func (c *Config) Check() error {
 	if c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log_format %q: use text or json", c.LogFormat))
 	}
+	if d := time.Duration(c.JobRescueAfter); d < jobs.LongestTimeout+time.Minute {
+		errs = append(errs, fmt.Errorf("job_rescue_after %v must be at least %v (the longest job's timeout and a minute)",
+			d, jobs.LongestTimeout+time.Minute))
+	}
+	if time.Duration(c.RejectedRetention) < time.Hour {
+		errs = append(errs, errors.New("rejected_retention must be at least 1h"))
+	}
+	if c.NotifyRejectsPerMinute < 1 {
+		errs = append(errs, errors.New("notify_rejects_per_minute must be at least 1"))
+	}
+	if err := checkSandboxSwitch(c.Sandbox); err != nil {
+		errs = append(errs, err)
+	} else if _, err := c.Modes(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// DefaultJobRescueAfter is how long a job may run before it is taken to be
+// stuck in a process that died.
+const DefaultJobRescueAfter = 5 * time.Minute
+
+// channelNames lists the channels built so far, in order.
+var channelNames = []string{cashier.ChannelAlipay, cashier.ChannelWechat}
+
+// Modes says how each channel runs: see channelModes.
+func (c *Config) Modes() (map[string]Mode, error) {
+	return channelModes([]channelSetting{
+		{name: cashier.ChannelAlipay, configured: c.Alipay != nil, sandbox: c.Alipay != nil && c.Alipay.Sandbox},
+		{name: cashier.ChannelWechat, configured: c.WeChat != nil, sandbox: c.WeChat != nil && c.WeChat.Sandbox},
+	}, c.Sandbox == SandboxBesideReal)
 }
 
 // SandboxDir is where sandbox key material and secrets live.

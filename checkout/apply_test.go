@@ -117,16 +117,7 @@ func TestApplyRejects(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 		s := New(Config{Store: db, Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		err := db.Update(ctx, func(tx cashier.Tx) error {
-			o := &cashier.Order{UserID: "u", Kind: cashier.KindPackage, Status: cashier.OrderPending, Amount: 600, Payable: 600, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-			if err := tx.InsertOrder(ctx, o); err != nil {
-				return err
-			}
-			return tx.InsertPayment(ctx, &cashier.Payment{OrderID: o.ID, OutTradeNo: "ALI1", Channel: "alipay", Amount: 600, Status: cashier.PaymentPending, CreatedAt: now})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		pendingAttempt(t, db, now, "alipay", "ALI1")
 		for _, c := range []struct {
 			name    string
 			channel string
@@ -136,13 +127,16 @@ func TestApplyRejects(t *testing.T) {
 			{"amount too small", "alipay", cashier.Notification{OutTradeNo: "ALI1", Amount: 1, Status: cashier.NotifyPaid}},
 			{"amount too large", "alipay", cashier.Notification{OutTradeNo: "ALI1", Amount: 601, Status: cashier.NotifyPaid}},
 			{"another channel's attempt", "wechat", cashier.Notification{OutTradeNo: "ALI1", Amount: 600, Status: cashier.NotifyPaid}},
+			{"paid without an amount", "alipay", cashier.Notification{OutTradeNo: "ALI1", Status: cashier.NotifyPaid}},
+			{"failure notice with another amount", "alipay", cashier.Notification{OutTradeNo: "ALI1", Amount: 1, Status: cashier.NotifyFailed}},
+			{"close notice with another amount", "alipay", cashier.Notification{OutTradeNo: "ALI1", Amount: 601, Status: cashier.NotifyClosed}},
 		} {
 			rc := &Receipt{}
 			if err := db.Update(ctx, func(tx cashier.Tx) error { return s.apply(ctx, tx, c.channel, &c.n, rc) }); err != nil {
 				t.Fatal(err)
 			}
-			if rc.Outcome != cashier.InboundRejected {
-				t.Errorf("%s: outcome %q", c.name, rc.Outcome)
+			if rc.Outcome != cashier.InboundRejected || rc.Reason != RejectMismatch {
+				t.Errorf("%s: outcome %q, reason %q", c.name, rc.Outcome, rc.Reason)
 			}
 		}
 		db.View(ctx, func(tx cashier.Tx) error {
@@ -153,4 +147,47 @@ func TestApplyRejects(t *testing.T) {
 			return nil
 		})
 	})
+}
+
+// A notice that the payment failed or closed may carry no amount (WeChat v2's
+// result_code FAIL has no total_fee): it is applied by its result.
+func TestApplyUnpaidNoticeWithoutAmount(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		ctx := context.Background()
+		now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+		s := New(Config{Store: db, Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		for i, to := range []cashier.NotifyStatus{cashier.NotifyFailed, cashier.NotifyClosed} {
+			otn := fmt.Sprintf("WX%d", i)
+			pendingAttempt(t, db, now, "wechat", otn)
+			rc := &Receipt{}
+			n := &cashier.Notification{OutTradeNo: otn, Status: to, RawStatus: "FAIL NOTENOUGH"}
+			if err := db.Update(ctx, func(tx cashier.Tx) error { return s.apply(ctx, tx, "wechat", n, rc) }); err != nil {
+				t.Fatal(err)
+			}
+			var p *cashier.Payment
+			db.View(ctx, func(tx cashier.Tx) (err error) { p, err = tx.PaymentByOutTradeNo(ctx, otn); return err })
+			want := map[cashier.NotifyStatus]cashier.PaymentStatus{cashier.NotifyFailed: cashier.PaymentFailed, cashier.NotifyClosed: cashier.PaymentClosed}[to]
+			if rc.Outcome != cashier.InboundApplied || p.Status != want {
+				t.Errorf("%s without an amount: outcome %q (%s), payment %s; want applied, %s", to, rc.Outcome, rc.Detail, p.Status, want)
+			}
+		}
+	})
+}
+
+// pendingAttempt writes a pending 6-yuan package order with one pending
+// attempt of channel.
+func pendingAttempt(t *testing.T, db cashier.Store, now time.Time, channel, outTradeNo string) {
+	t.Helper()
+	ctx := context.Background()
+	err := db.Update(ctx, func(tx cashier.Tx) error {
+		o := &cashier.Order{UserID: "u", Kind: cashier.KindPackage, Status: cashier.OrderPending, Amount: 600, Payable: 600, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := tx.InsertOrder(ctx, o); err != nil {
+			return err
+		}
+		return tx.InsertPayment(ctx, &cashier.Payment{OrderID: o.ID, OutTradeNo: outTradeNo, Channel: channel, Amount: 600, Status: cashier.PaymentPending, CreatedAt: now})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -103,9 +103,6 @@ func (s *Service) applyQueried(ctx context.Context, channel string, n *cashier.N
 		return err
 	}
 	msg := &cashier.InboundMessage{Channel: channel, Method: "QUERY", Path: "query " + n.OutTradeNo, Body: body,
-		ReceivedAt: s.now(), Outcome: cashier.InboundReceived, OutTradeNo: n.OutTradeNo}
-	if err := s.store.Update(ctx, func(tx cashier.Tx) error { return tx.InsertInbound(ctx, msg) }); err != nil {
-		return err
-	}
-	return s.applyRecorded(ctx, channel, n, &Receipt{MessageID: msg.ID})
+		ReceivedAt: s.now(), Verified: true}
+	return s.record(ctx, msg, n, &Receipt{})
 }

@@ -315,8 +315,7 @@ func (s *Service) settleOrderRefund(ctx context.Context, tx cashier.Tx, r *cashi
 func (s *Service) applyRefundNotice(ctx context.Context, tx cashier.Tx, channel string, n *cashier.Notification, rc *Receipt) error {
 	r, err := tx.RefundByOutRefundNo(ctx, n.Refund.OutRefundNo)
 	if cashier.ErrorCode(err) == cashier.ENOTFOUND {
-		rc.Outcome, rc.Detail = cashier.InboundRejected, fmt.Sprintf("unknown out_refund_no %q", n.Refund.OutRefundNo)
-		return nil
+		return rc.reject("unknown out_refund_no %q", n.Refund.OutRefundNo)
 	} else if err != nil {
 		return err
 	}
@@ -326,14 +325,11 @@ func (s *Service) applyRefundNotice(ctx context.Context, tx cashier.Tx, channel 
 		return err
 	}
 	if p.Channel != channel || (n.OutTradeNo != "" && n.OutTradeNo != p.OutTradeNo) {
-		rc.Outcome, rc.Detail = cashier.InboundRejected, fmt.Sprintf("refund %s belongs to %s attempt %s, not %s %s",
-			r.OutRefundNo, p.Channel, p.OutTradeNo, channel, n.OutTradeNo)
-		return nil
+		return rc.reject("refund %s belongs to %s attempt %s, not %s %s", r.OutRefundNo, p.Channel, p.OutTradeNo, channel, n.OutTradeNo)
 	}
 	if n.Refund.Amount != 0 && n.Refund.Amount != r.Amount {
-		rc.Outcome, rc.Detail = cashier.InboundRejected, fmt.Sprintf("refund amount %s yuan does not match the %s yuan asked",
+		return rc.reject("refund amount %s yuan does not match the %s yuan asked",
 			cashier.FormatYuan(n.Refund.Amount), cashier.FormatYuan(r.Amount))
-		return nil
 	}
 	done, err := s.settleRefundTx(ctx, tx, r.OutRefundNo, *n.Refund)
 	if err != nil {

@@ -38,6 +38,10 @@ type purgeArgs struct{}
 
 func (purgeArgs) Kind() string { return "purge_idempotency_keys" }
 
+type purgeInboundArgs struct{}
+
+func (purgeInboundArgs) Kind() string { return "purge_rejected_messages" }
+
 // webhookQueue keeps deliveries apart from the order work, so that slow or
 // failing receivers never hold the workers that close orders and refund.
 const webhookQueue = "webhooks"

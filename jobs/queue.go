@@ -33,6 +33,9 @@ type Handlers struct {
 	DeliverEvent  func(ctx context.Context, eventID string, endpointID int64, attempt int) error
 	// Purge runs every hour: it forgets idempotency keys past their time.
 	Purge func(ctx context.Context) error
+	// PurgeRejected runs every hour: it deletes the notifications that
+	// failed verification and are past their retention.
+	PurgeRejected func(ctx context.Context) error
 }
 
 // Config configures a Queue.
@@ -45,6 +48,10 @@ type Config struct {
 	// default River's (1s).
 	PollInterval time.Duration
 	Workers      int // concurrent jobs; default 10
+	// RescueAfter is how long a job may stay running before it is taken to
+	// belong to a process that died and is run again; default 5 minutes. It
+	// must exceed LongestTimeout.
+	RescueAfter time.Duration
 }
 
 // Queue inserts and works cashier's jobs.
@@ -85,20 +92,33 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Queue, error) {
 	river.AddWorker(workers, &processRefundWorker{q: q})
 	river.AddWorker(workers, &deliverEventWorker{q: q})
 	river.AddWorker(workers, &purgeWorker{q: q})
+	river.AddWorker(workers, &purgeInboundWorker{q: q})
 	if cfg.Workers <= 0 {
 		cfg.Workers = 10
 	}
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = 5 * time.Minute
+	}
+	if cfg.RescueAfter <= LongestTimeout {
+		return nil, fmt.Errorf("jobs: RescueAfter %v must exceed the longest job timeout %v", cfg.RescueAfter, LongestTimeout)
+	}
 	rc := &river.Config{
-		Logger: cfg.Logger,
+		Logger: quietRiver(cfg.Logger),
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: cfg.Workers},
 			webhookQueue:       {MaxWorkers: cfg.Workers},
 		},
-		Workers:           workers,
-		FetchPollInterval: cfg.PollInterval,
-		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
-			func() (river.JobArgs, *river.InsertOpts) { return purgeArgs{}, nil }, nil)},
+		Workers:              workers,
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		JobTimeout:           LongestTimeout,
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return purgeArgs{}, nil }, nil),
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return purgeInboundArgs{}, nil }, nil),
+		},
 	}
 	if cfg.PollInterval <= 0 {
 		rc.FetchPollInterval, rc.FetchCooldown = 0, 0

@@ -59,9 +59,31 @@ func (w *deliverEventWorker) NextRetry(job *river.Job[deliverEventArgs]) time.Ti
 	return w.q.now().Add(webhookDelay(job.Attempt))
 }
 
+// Every kind of job has its own timeout: a job still running past it is
+// stopped, and one whose process died is run again once JobRescueAfter (in
+// Config, longer than all of these) has passed.
+const (
+	expireTimeout  = 2 * time.Minute // closes each open attempt at its channel
+	pollTimeout    = time.Minute     // one query
+	refundTimeout  = time.Minute     // one refund call, or one query
+	deliverTimeout = 30 * time.Second
+	purgeTimeout   = 2 * time.Minute
+)
+
+// LongestTimeout is the longest any job may run.
+const LongestTimeout = expireTimeout
+
+func (w *expireOrderWorker) Timeout(*river.Job[expireOrderArgs]) time.Duration { return expireTimeout }
+
+func (w *pollPaymentWorker) Timeout(*river.Job[pollPaymentArgs]) time.Duration { return pollTimeout }
+
+func (w *processRefundWorker) Timeout(*river.Job[processRefundArgs]) time.Duration {
+	return refundTimeout
+}
+
 // Timeout bounds one delivery: a slow receiver must not hold a worker.
 func (w *deliverEventWorker) Timeout(*river.Job[deliverEventArgs]) time.Duration {
-	return 30 * time.Second
+	return deliverTimeout
 }
 
 type purgeWorker struct {
@@ -72,3 +94,16 @@ type purgeWorker struct {
 func (w *purgeWorker) Work(ctx context.Context, job *river.Job[purgeArgs]) error {
 	return w.q.handlers.Purge(ctx)
 }
+
+func (w *purgeWorker) Timeout(*river.Job[purgeArgs]) time.Duration { return purgeTimeout }
+
+type purgeInboundWorker struct {
+	river.WorkerDefaults[purgeInboundArgs]
+	q *Queue
+}
+
+func (w *purgeInboundWorker) Work(ctx context.Context, job *river.Job[purgeInboundArgs]) error {
+	return w.q.handlers.PurgeRejected(ctx)
+}
+
+func (w *purgeInboundWorker) Timeout(*river.Job[purgeInboundArgs]) time.Duration { return purgeTimeout }

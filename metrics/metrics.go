@@ -22,10 +22,12 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	rejected *prometheus.CounterVec
 }
 
-// New registers cashier's metrics; stats is read at each scrape.
-func New(stats func(context.Context) (*cashier.Stats, error), log *slog.Logger) *Metrics {
+// New registers cashier's metrics; stats is read at each scrape. sandbox says
+// whether any channel runs against its simulator.
+func New(stats func(context.Context) (*cashier.Stats, error), sandbox bool, log *slog.Logger) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -35,8 +37,20 @@ func New(stats func(context.Context) (*cashier.Stats, error), log *slog.Logger) 
 			Name: "cashier_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
 		}, []string{"route"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cashier_notifications_rejected_total",
+			Help: "Channel notifications rejected, by channel and reason: signature, malformed, not_ours, mismatch, " +
+				"rate_limited (unverifiable and not recorded: too many from one address), too_large.",
+		}, []string{"channel", "reason"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, collectors.NewGoCollector(),
+	sandboxGauge := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "cashier_sandbox_enabled",
+		Help: "1 when a channel runs against its built-in simulator, which can mark its orders paid: never where real money is taken.",
+	})
+	if sandbox {
+		sandboxGauge.Set(1)
+	}
+	m.reg.MustRegister(m.requests, m.duration, m.rejected, sandboxGauge, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &dbCollector{stats: stats, log: log})
 	return m
 }
@@ -50,6 +64,11 @@ func (m *Metrics) Handler() http.Handler {
 func (m *Metrics) ObserveRequest(route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// ObserveRejected counts a rejected notification.
+func (m *Metrics) ObserveRejected(channel, reason string) {
+	m.rejected.WithLabelValues(channel, reason).Inc()
 }
 
 // dbCollector reads the database's counts at each scrape.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"cashier"
 )
@@ -20,10 +21,13 @@ func (t *tx) InsertInbound(ctx context.Context, m *cashier.InboundMessage) error
 	if body == nil {
 		body = []byte{}
 	}
+	if m.BodySize < len(body) {
+		m.BodySize = len(body)
+	}
 	id, err := t.insert(ctx, `INSERT INTO inbound_messages (channel, method, path, query, headers, body, remote_addr,
-		received_at, outcome, detail, out_trade_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		received_at, outcome, detail, out_trade_no, verified, body_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.Channel, m.Method, m.Path, m.Query, string(headers), body, m.RemoteAddr,
-		dbTime(m.ReceivedAt), m.Outcome, m.Detail, m.OutTradeNo)
+		dbTime(m.ReceivedAt), m.Outcome, m.Detail, m.OutTradeNo, m.Verified, m.BodySize)
 	if err != nil {
 		return fmt.Errorf("insert inbound message: %w", err)
 	}
@@ -42,13 +46,13 @@ func (t *tx) SetInboundOutcome(ctx context.Context, id int64, outcome, detail, o
 }
 
 const inboundColumns = `id, channel, method, path, query, headers, body, remote_addr, received_at,
-	outcome, detail, out_trade_no`
+	outcome, detail, out_trade_no, verified, body_size`
 
 func scanInbound(s interface{ Scan(...any) error }) (cashier.InboundMessage, error) {
 	var m cashier.InboundMessage
 	var headers string
 	err := s.Scan(&m.ID, &m.Channel, &m.Method, &m.Path, &m.Query, &headers, &m.Body, &m.RemoteAddr, &m.ReceivedAt,
-		&m.Outcome, &m.Detail, &m.OutTradeNo)
+		&m.Outcome, &m.Detail, &m.OutTradeNo, &m.Verified, &m.BodySize)
 	if err != nil {
 		return m, err
 	}
@@ -65,6 +69,14 @@ func (t *tx) Inbound(ctx context.Context, id int64) (*cashier.InboundMessage, er
 		return nil, notFound(err, "inbound message", id)
 	}
 	return &m, nil
+}
+
+func (t *tx) PurgeUnverifiedInbound(ctx context.Context, before time.Time) (int64, error) {
+	n, err := t.exec(ctx, "DELETE FROM inbound_messages WHERE NOT verified AND received_at < ?", dbTime(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge unverified inbound messages: %w", err)
+	}
+	return n, nil
 }
 
 func (t *tx) InboundMessages(ctx context.Context, f cashier.InboundFilter) ([]cashier.InboundMessage, error) {

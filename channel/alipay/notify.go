@@ -38,7 +38,7 @@ func (a *Alipay) VerifyNotification(ctx context.Context, msg *cashier.InboundReq
 	}
 	params, err := a.verifySigned(string(msg.Body))
 	if err != nil {
-		a.log.WarnContext(ctx, "alipay: notification rejected", "err", err)
+		a.log.DebugContext(ctx, "alipay: notification rejected", "err", err)
 		return nil, err
 	}
 	if params["out_biz_no"] != "" && params["refund_fee"] != "" {

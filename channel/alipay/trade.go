@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -163,7 +164,12 @@ func (a *Alipay) refusal(ctx context.Context, method string, x *gopaykit.Exchang
 		return nil, cashier.Errorf(cashier.ECHANNEL, "alipay's answer to %s is malformed", method)
 	}
 	apiErr := &APIError{Method: method, Code: r.Code, Msg: r.Msg, SubCode: r.SubCode, SubMsg: r.SubMsg}
-	a.log.WarnContext(ctx, "alipay: gateway refused", "method", method, "code", r.Code, "sub_code", r.SubCode, "sub_msg", r.SubMsg)
+	level := slog.LevelWarn
+	if r.SubCode == SubCodeTradeNotExist {
+		// Routine: an app trade exists at Alipay only once the buyer opened it.
+		level = slog.LevelDebug
+	}
+	a.log.Log(ctx, level, "alipay: gateway refused", "method", method, "code", r.Code, "sub_code", r.SubCode, "sub_msg", r.SubMsg)
 	if !signed && (r.SubCode == SubCodeTradeNotExist || r.SubCode == SubCodeTradeStatusError) {
 		return nil, cashier.WrapError(apiErr, cashier.ECHANNEL, "alipay's answer to "+method+" is not signed")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -90,6 +91,16 @@ func (e *APIError) channelError() *cashier.Error {
 type httpStatus int
 
 func (s httpStatus) Error() string { return fmt.Sprintf("HTTP %d", int(s)) }
+
+// refusalLevel is how loudly a refusal is logged: a trade that does not
+// exist yet is what polling expects before the buyer opens the payment.
+func refusalLevel(code string) slog.Level {
+	switch code {
+	case CodeOrderNotExist, CodeOrderNotExistV3, CodeRefundNotExist, CodeNotExistV3:
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}
 
 // is says whether e is a verified refusal with one of codes.
 func (e *APIError) is(codes ...string) bool {

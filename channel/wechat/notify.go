@@ -38,7 +38,7 @@ func (w *WeChat) VerifyNotification(ctx context.Context, msg *cashier.InboundReq
 		n, err = w.verifyNotificationV2(msg)
 	}
 	if err != nil {
-		w.log.WarnContext(ctx, "wechat: notification rejected", "err", err)
+		w.log.DebugContext(ctx, "wechat: notification rejected", "err", err)
 		return nil, err
 	}
 	if n.Refund != nil {

@@ -65,7 +65,7 @@ func (w *WeChat) callV2(ctx context.Context, op string, bm gopay.BodyMap,
 	}
 	if ans.GetString("result_code") != codeSuccess {
 		apiErr := &APIError{Op: op, Code: ans.GetString("err_code"), Message: ans.GetString("err_code_des"), verified: true}
-		w.log.WarnContext(ctx, "wechat: refused", "op", op, "err_code", apiErr.Code, "err_code_des", apiErr.Message)
+		w.log.Log(ctx, refusalLevel(apiErr.Code), "wechat: refused", "op", op, "err_code", apiErr.Code, "err_code_des", apiErr.Message)
 		return nil, apiErr.channelError()
 	}
 	return ans, nil

@@ -41,7 +41,7 @@ func (w *WeChat) callV3(ctx context.Context, op string, send func(context.Contex
 		var e gopaywechat3.ErrResponse
 		_ = json.Unmarshal(x.Body, &e) // an unreadable refusal is still a refusal
 		apiErr := &APIError{Op: op, HTTPStatus: x.Status, Code: e.Code, Message: e.Message, verified: verifyErr == nil}
-		w.log.WarnContext(ctx, "wechat: refused", "op", op, "status", x.Status, "code", e.Code, "message", e.Message)
+		w.log.Log(ctx, refusalLevel(e.Code), "wechat: refused", "op", op, "status", x.Status, "code", e.Code, "message", e.Message)
 		return nil, apiErr.channelError()
 	}
 	if verifyErr != nil {

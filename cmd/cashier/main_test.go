@@ -108,23 +108,91 @@ func TestServeSandbox(t *testing.T) {
 
 func TestToken(t *testing.T) {
 	data := t.TempDir()
+	// What serve leaves in the data directory.
+	os.MkdirAll(filepath.Join(data, "sandbox"), 0o700)
+	os.WriteFile(filepath.Join(data, "sandbox", "jwt_secret.txt"), []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"token", "--user", "alice", "--data", data}, env(nil), &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	secret, err := os.ReadFile(filepath.Join(data, "sandbox", "jwt_secret.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var claims jwt.RegisteredClaims
-	_, err = jwt.ParseWithClaims(strings.TrimSpace(out.String()), &claims, func(*jwt.Token) (any, error) {
-		return []byte(strings.TrimSpace(string(secret))), nil
+	_, err := jwt.ParseWithClaims(strings.TrimSpace(out.String()), &claims, func(*jwt.Token) (any, error) {
+		return []byte(strings.Repeat("ab", 32)), nil
 	}, jwt.WithValidMethods([]string{"HS256"}))
 	if err != nil || claims.Subject != "alice" {
 		t.Fatalf("token %q: %v, sub %q", out.String(), err, claims.Subject)
 	}
 	if err := run(context.Background(), []string{"token", "--data", data}, env(nil), &out, &errOut); err == nil {
 		t.Error("token without --user succeeded")
+	}
+}
+
+// Commands that read what serve wrote never make a data directory of their
+// own: run from the wrong directory they say so, and leave nothing behind.
+func TestCommandsNeedTheDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "cashier-data")
+	for _, args := range [][]string{
+		{"token", "--user", "alice", "--data", missing},
+		{"notify", "verify", "--data", missing, "1"},
+	} {
+		var out bytes.Buffer
+		err := run(context.Background(), args, env(nil), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "no data directory at "+missing) || !strings.Contains(err.Error(), "cashier serve") {
+			t.Errorf("%v: %v", args, err)
+		}
+		if _, err := os.Stat(missing); err == nil {
+			t.Fatalf("%v created %s", args, missing)
+		}
+	}
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o700)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "--user", "a", "--data", empty}, env(nil), &out, &out); err == nil ||
+		!strings.Contains(err.Error(), "no JWT secret") {
+		t.Errorf("token in a data directory without a secret: %v", err)
+	}
+}
+
+// Help is not an error, and version says what was built.
+func TestHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"help", "serve"}, {"serve", "--help"}, {"migrate", "-h"},
+		{"token", "--help"}, {"notify", "--help"}, {"notify", "verify", "-h"}} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, env(nil), &out, &out); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+		if out.Len() == 0 {
+			t.Errorf("%v printed nothing", args)
+		}
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, env(nil), &out, &out); err != nil || !strings.HasPrefix(out.String(), "cashier ") ||
+		!strings.Contains(out.String(), "revision") {
+		t.Errorf("version: %v %q", err, out.String())
+	}
+}
+
+// With a JWT secret of the operator's, serve prints no development token.
+func TestServeWithOperatorSecretPrintsNoToken(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "jwt_secret")
+	os.WriteFile(secret, []byte(strings.Repeat("s", 40)), 0o600)
+	cfg := filepath.Join(dir, "cashier.json")
+	os.WriteFile(cfg, []byte(`{"jwt": {"secret_file": "`+secret+`"}}`), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--config", cfg}, env(nil), &stdout, &stderr)
+	}()
+	waitFor(t, &stdout, regexp.MustCompile(`admin token in`), errc)
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stdout.String(), "development token") || strings.Contains(stdout.String(), "eyJ") {
+		t.Errorf("a token was printed:\n%s", stdout.String())
 	}
 }
 

@@ -10,11 +10,25 @@ import (
 
 	"cashier"
 	"cashier/app"
+	"cashier/sqlstore"
 )
+
+func anySandboxed(modes map[string]app.Mode) bool {
+	for _, m := range modes {
+		if m == app.ModeSandbox {
+			return true
+		}
+	}
+	return false
+}
 
 // runNotify: "cashier notify verify ID" verifies a recorded channel message
 // again with the keys configured now, and says what it proves.
 func runNotify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fmt.Fprintln(stderr, "usage: cashier notify verify [flags] MESSAGE_ID")
+		args = []string{"verify", "-h"}
+	}
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("usage: cashier notify verify [flags] MESSAGE_ID")
 	}
@@ -33,6 +47,13 @@ func runNotify(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
+	// The messages, and the sandbox's keys, are in the data directory
+	// unless the database is PostgreSQL and every channel is real.
+	if modes, _ := cfg.Modes(); !sqlstore.IsPostgres(cfg.DB) || anySandboxed(modes) {
+		if err := app.RequireData(cfg); err != nil {
+			return err
+		}
+	}
 	a, err := app.New(ctx, cfg, app.Options{Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err
@@ -48,6 +69,9 @@ func runNotify(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(stdout, " (%s)", m.Detail)
 	}
 	fmt.Fprintln(stdout)
+	if len(m.Body) < m.BodySize {
+		fmt.Fprintf(stdout, "body: the first %d of its %d bytes are kept (it failed verification when received)\n", len(m.Body), m.BodySize)
+	}
 	if err != nil {
 		fmt.Fprintf(stdout, "verification now: FAILS: %s\n", cashier.ErrorMessage(err))
 		return errors.New("the message does not verify")

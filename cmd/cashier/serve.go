@@ -54,11 +54,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	go func() { errc <- srv.Serve(ln) }()
 
 	fmt.Fprintf(stdout, "cashier is listening on %s (public URL %s, database %s)\n", ln.Addr(), cfg.PublicURL, dbKind(cfg.DB))
+	for _, m := range []app.Mode{app.ModeReal, app.ModeDisabled} {
+		if names := a.ChannelsIn(m); len(names) > 0 {
+			fmt.Fprintf(stdout, "%s channels: %s\n", m, strings.Join(names, ", "))
+		}
+	}
 	if len(a.Sandboxed) > 0 {
 		fmt.Fprintf(stdout, "sandbox mode for %s: keys and secrets in %s\n", strings.Join(a.Sandboxed, ", "), cfg.SandboxDir())
 	}
+	if a.SandboxBesideReal() {
+		fmt.Fprintf(stdout, "WARNING: sandboxed channels beside real ones (\"sandbox\": %q): anyone can mark their orders paid\n", app.SandboxBesideReal)
+	}
 	fmt.Fprintf(stdout, "admin token in %s\n", cfg.AdminTokenPath())
-	if a.JWTSecret != nil {
+	if a.DevToken() {
 		token, err := api.IssueToken(a.JWTSecret, app.DemoUser, time.Now(), 30*24*time.Hour)
 		if err != nil {
 			return err

@@ -31,7 +31,7 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	if cfg.JWT.PublicKeyFile != "" {
 		return errors.New("token: this configuration verifies RS256/ES256 tokens; sign them with your identity provider's private key")
 	}
-	secret, err := app.JWTSecret(cfg)
+	secret, err := app.JWTSecret(cfg, false)
 	if err != nil {
 		return err
 	}
