@@ -2,6 +2,7 @@ package cashier
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -15,6 +16,14 @@ const (
 	ChannelQuickSDK = "quickSdk"
 	ChannelAdaPay   = "adapay"
 )
+
+// OrderAPIChannels are the channel names of the order API's contract (seed
+// 004), built or not: a client naming one that this build lacks is told it
+// is not available, not that it does not exist. Which channels are built is
+// cashier's list (app.Channels), not this.
+func OrderAPIChannels() []string {
+	return []string{ChannelAlipay, ChannelWechat, ChannelIPayNow, ChannelApple, ChannelYijie, ChannelQuickSDK, ChannelAdaPay}
+}
 
 // Channel is one payment channel: it builds what a client needs to pay an
 // attempt and verifies what the channel sends back. Implementations live in
@@ -101,6 +110,41 @@ type NotifyReply struct {
 // notification never came. A trade the channel does not know is ENOTFOUND.
 type Querier interface {
 	Query(ctx context.Context, outTradeNo string) (*Notification, error)
+}
+
+// GatewayChecker is a channel with rules about its gateways beyond the list
+// of Gateways (a withdrawn one, answered with its own message). Without it,
+// CheckGateway applies.
+type GatewayChecker interface {
+	CheckGateway(gateway string) error
+}
+
+// CheckGateway checks a gateway against the channel's list: required when
+// the channel has gateways, one of them.
+func CheckGateway(ch Channel, gateway string) error {
+	gws := ch.Gateways()
+	if len(gws) == 0 || slices.Contains(gws, gateway) {
+		return nil
+	}
+	if gateway == "" {
+		return Errorf(EINVALID, "gateway is required for channel %s: one of %v", ch.Name(), gws)
+	}
+	return Errorf(EINVALID, "unknown gateway %q for channel %s: use one of %v", gateway, ch.Name(), gws)
+}
+
+// ReturnVerifier is a channel that sends the buyer's browser back to cashier
+// with signed parameters (Alipay's return_url), served at
+// /api/v1/order/return/{channel}.
+type ReturnVerifier interface {
+	// VerifyReturn checks the return's query string and names its attempt.
+	VerifyReturn(rawQuery string) (outTradeNo string, err error)
+}
+
+// HeaderRecorder is a channel whose notifications carry their evidence in
+// headers too (WeChat Pay v3's Wechatpay-* signature headers): they are kept
+// with each message's record, besides the common ones.
+type HeaderRecorder interface {
+	RecordedHeaders() []string
 }
 
 // Closer is a channel that can close an unpaid attempt, so that a buyer cannot

@@ -186,3 +186,12 @@ func handleAdminRefundPayment(co *checkout.Service, log *slog.Logger) http.Handl
 		writeJSON(w, http.StatusAccepted, envelope{OrderID: idString(ref.OrderID), Data: toRefund(ref)})
 	})
 }
+
+// GET /admin/api/channels: the channels of this build, whether each is
+// enabled here, its gateways and what it can do; the admin console's
+// choices come from it.
+func handleAdminChannels(co *checkout.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeOK(w, list(co.Channels(), toChannel))
+	})
+}

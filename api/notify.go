@@ -14,11 +14,15 @@ import (
 // maxNotifyBytes bounds a channel notification; real ones are a few KiB.
 const maxNotifyBytes = 64 << 10
 
-// recordedHeaders are kept with each inbound message; others (cookies,
-// credentials of proxies) are not evidence and may be secret.
-var recordedHeaders = []string{
-	"Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For", "X-Real-Ip",
-	"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial", "Wechatpay-Signature-Type",
+// recordedHeaders are kept with each inbound message, with those the channel
+// names (cashier.HeaderRecorder); others (cookies, credentials of proxies)
+// are not evidence and may be secret.
+func recordedHeaders(ch cashier.Channel) []string {
+	common := []string{"Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For", "X-Real-Ip"}
+	if hr, ok := ch.(cashier.HeaderRecorder); ok {
+		return append(common, hr.RecordedHeaders()...)
+	}
+	return common
 }
 
 // /api/v1/order/notify/{channel}[/{extra}]: a channel's asynchronous
@@ -27,7 +31,8 @@ var recordedHeaders = []string{
 func handleNotify(co *checkout.Service, limiter *addressLimiter, m Metrics, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		channel := r.PathValue("channel")
-		if _, err := co.Channel(channel); err != nil {
+		ch, err := co.Channel(channel)
+		if err != nil {
 			writeError(w, r, log, cashier.Errorf(cashier.ENOTFOUND, "no notify endpoint for channel %q", truncate(channel, 32)))
 			return
 		}
@@ -42,7 +47,7 @@ func handleNotify(co *checkout.Service, limiter *addressLimiter, m Metrics, log 
 			return
 		}
 		headers := map[string][]string{}
-		for _, h := range recordedHeaders {
+		for _, h := range recordedHeaders(ch) {
 			if vals := r.Header.Values(h); len(vals) > 0 {
 				headers[h] = vals
 			}
@@ -78,36 +83,32 @@ func handleNotify(co *checkout.Service, limiter *addressLimiter, m Metrics, log 
 	})
 }
 
-// returnVerifier is a channel that sends the buyer's browser back with signed
-// parameters (Alipay's return_url).
-type returnVerifier interface {
-	VerifyReturn(rawQuery string) (outTradeNo string, err error)
-}
-
-// GET /api/v1/order/return/alipay: verify the browser's return parameters and
-// send it on to the order's result page.
-func handleAlipayReturn(co *checkout.Service, log *slog.Logger, resultURL string) http.Handler {
+// GET /api/v1/order/return/{channel}: verify the browser's return parameters
+// and send it on to the order's result page. Only channels that send the
+// browser back with signed parameters (cashier.ReturnVerifier) have one.
+func handleReturn(co *checkout.Service, log *slog.Logger, resultURL string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ch, err := co.Channel(cashier.ChannelAlipay)
+		name := r.PathValue("channel")
+		ch, err := co.Channel(name)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		rv, ok := ch.(returnVerifier)
+		rv, ok := ch.(cashier.ReturnVerifier)
 		if !ok {
-			writeError(w, r, log, cashier.Errorf(cashier.ENOTFOUND, "alipay returns are not supported"))
+			writeError(w, r, log, cashier.Errorf(cashier.ENOTFOUND, "channel %s does not send the browser back here", name))
 			return
 		}
 		outTradeNo, err := rv.VerifyReturn(r.URL.RawQuery)
 		if err != nil {
-			log.WarnContext(r.Context(), "alipay return rejected", "remote_addr", r.RemoteAddr, "reason", cashier.ErrorMessage(err))
-			renderResult(w, http.StatusBadRequest, resultPage{Title: "Could not verify the payment", Text: "The return from Alipay could not be verified. Your order's status is shown in the app."})
+			log.WarnContext(r.Context(), "browser return rejected", "channel", name, "remote_addr", r.RemoteAddr, "reason", cashier.ErrorMessage(err))
+			renderResult(w, http.StatusBadRequest, resultPage{Title: "Could not verify the payment", Text: "The return from the payment page could not be verified. Your order's status is shown in the app."})
 			return
 		}
 		p, err := co.PaymentByOutTradeNo(r.Context(), outTradeNo)
 		if err != nil {
 			if cashier.ErrorCode(err) != cashier.ENOTFOUND {
-				log.ErrorContext(r.Context(), "alipay return: load payment", "err", err)
+				log.ErrorContext(r.Context(), "browser return: load payment", "channel", name, "err", err)
 			}
 			renderResult(w, http.StatusNotFound, resultPage{Title: "Payment not found", Text: "This payment is not known here. Your order's status is shown in the app."})
 			return

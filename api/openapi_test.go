@@ -166,7 +166,10 @@ func routesIn(t *testing.T, glob string) []route {
 func servedRoutes(t *testing.T) []route {
 	t.Helper()
 	var routes []route
-	for _, r := range append(routesIn(t, "routes.go"), routesIn(t, filepath.Join("..", "sandbox", "*.go"))...) {
+	found := routesIn(t, "routes.go")
+	found = append(found, routesIn(t, filepath.Join("..", "sandbox", "*.go"))...)
+	found = append(found, routesIn(t, filepath.Join("..", "sandbox", "*", "*.go"))...)
+	for _, r := range found {
 		if r.path != "/" {
 			routes = append(routes, r)
 		}

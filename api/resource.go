@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cashier"
+	"cashier/checkout"
 )
 
 // The JSON shapes of API.md's resources. Amounts are integers in fen.
@@ -286,4 +287,24 @@ func toInbound(m *cashier.InboundMessage) inboundJSON {
 	return inboundJSON{ID: m.ID, Channel: m.Channel, Method: m.Method, Path: m.Path, Query: m.Query, Headers: headers,
 		Body: strings.ToValidUTF8(string(m.Body), "\uFFFD"), RemoteAddr: m.RemoteAddr, ReceivedAt: m.ReceivedAt.UTC(),
 		Outcome: m.Outcome, Detail: m.Detail, OutTradeNo: m.OutTradeNo, Verified: m.Verified, BodySize: m.BodySize}
+}
+
+type channelJSON struct {
+	Name          string   `json:"name"`
+	Enabled       bool     `json:"enabled"`
+	Gateways      []string `json:"gateways"`
+	TradeNoPrefix string   `json:"out_trade_no_prefix"`
+	Query         bool     `json:"query"`
+	Close         bool     `json:"close"`
+	Refund        bool     `json:"refund"`
+	Return        bool     `json:"browser_return"`
+}
+
+func toChannel(c *checkout.ChannelInfo) channelJSON {
+	gws := c.Gateways
+	if gws == nil {
+		gws = []string{}
+	}
+	return channelJSON{Name: c.Name, Enabled: c.Enabled, Gateways: gws, TradeNoPrefix: c.TradeNoPrefix,
+		Query: c.Query, Close: c.Close, Refund: c.Refund, Return: c.Return}
 }

@@ -59,12 +59,13 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /admin/api/orders", admin(handleAdminOrders(co, log)))
 	mux.Handle("POST /admin/api/payments/{id}/refund", admin(handleAdminRefundPayment(co, log)))
 	mux.Handle("GET /admin/api/inbound", admin(handleAdminInbound(co, log)))
+	mux.Handle("GET /admin/api/channels", admin(handleAdminChannels(co)))
 	mux.Handle("GET /admin/{$}", web.Admin())
 
 	notify := handleNotify(co, newAddressLimiter(cfg.NotifyRejectsPerMinute), cfg.Metrics, log)
 	mux.Handle("/api/v1/order/notify/{channel}", notify)
 	mux.Handle("/api/v1/order/notify/{channel}/{extra}", notify)
-	mux.Handle("GET /api/v1/order/return/alipay", handleAlipayReturn(co, log, cfg.ResultURL))
+	mux.Handle("GET /api/v1/order/return/{channel}", handleReturn(co, log, cfg.ResultURL))
 	mux.Handle("GET /pay/result/{id}", handleResultPage(co, log))
 
 	if cfg.Sandbox != nil {

@@ -1,19 +1,19 @@
 package app_test
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"cashier/sqlstore/storetest"
 )
 
-// Create (app, web, wap) → sandbox pay → order paid, over real HTTP.
-func TestAlipayBuyAndPay(t *testing.T) {
+// What each gateway hands the client is in the seed's shape: the app order
+// string, and web/wap URLs whose pay page opens. (Paying through every
+// gateway is the conformance suite's, channel/channeltest.)
+func TestAlipayCredentials(t *testing.T) {
 	storetest.Dialects(t, func(t *testing.T, dsn string) {
 		h := newHarness(t, dsn)
 		for _, gw := range []string{"app", "web", "wap"} {
@@ -46,65 +46,7 @@ func TestAlipayBuyAndPay(t *testing.T) {
 				if o.Status != "pending" || len(o.Payments) != 1 || o.Payments[0].Status != "pending" || o.Payable != 600 {
 					t.Fatalf("before paying: %+v", o)
 				}
-				out := h.sandboxPay(o.Payments[0].OutTradeNo, "")
-				if out["notify_reply"] != "success" {
-					t.Fatalf("cashier replied %v to the sandbox", out)
-				}
-				o = h.order(id)
-				if o.Status != "paid" || o.PaidAmount != 600 || o.Payments[0].Status != "paid" || o.Payments[0].ChannelTradeNo == "" {
-					t.Fatalf("after paying: %+v", o)
-				}
 			})
-		}
-		if n := h.events("order.paid"); n != 3 {
-			t.Errorf("%d order.paid events, want 3", n)
-		}
-	})
-}
-
-// The same notification delivered 20 times at once: one transition, 20 "success".
-func TestAlipayDuplicateNotifications(t *testing.T) {
-	storetest.Dialects(t, func(t *testing.T, dsn string) {
-		h := newHarness(t, dsn)
-		id, _ := h.mustBuy("app", nil)
-		otn := h.lastOutTradeNo(id)
-		body := signAlipay(t, h.platformKey(), h.alipayNotification(otn, "6.00", nil)).Encode()
-
-		var wg sync.WaitGroup
-		replies := make([]string, 20)
-		for i := range replies {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				status, text := h.notify(body)
-				replies[i] = fmt.Sprint(status, " ", text)
-			}(i)
-		}
-		wg.Wait()
-		for i, r := range replies {
-			if r != "200 success" {
-				t.Errorf("delivery %d got %q", i, r)
-			}
-		}
-		applied, dup := 0, 0
-		for _, o := range h.inboundOutcomes() {
-			switch o {
-			case "applied":
-				applied++
-			case "duplicate":
-				dup++
-			default:
-				t.Errorf("outcome %q", o)
-			}
-		}
-		if applied != 1 || dup != 19 {
-			t.Errorf("applied %d, duplicate %d; want 1 and 19", applied, dup)
-		}
-		if n := h.events("order.paid"); n != 1 {
-			t.Errorf("%d order.paid events, want 1", n)
-		}
-		if o := h.order(id); o.Status != "paid" || o.PaidAmount != 600 {
-			t.Errorf("order = %+v", o)
 		}
 	})
 }

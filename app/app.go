@@ -6,9 +6,8 @@ package app
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -21,9 +20,11 @@ import (
 
 	"cashier"
 	"cashier/api"
+	"cashier/channel"
 	"cashier/checkout"
 	"cashier/jobs"
 	"cashier/metrics"
+	"cashier/sandbox"
 	"cashier/sqlstore"
 	"cashier/webhook"
 )
@@ -41,8 +42,8 @@ type App struct {
 	// Jobs is the background work queue.
 	Jobs     *jobs.Queue
 	webhooks *webhook.Sender
-	// Simulators are the sandbox's channel simulators; nil when none runs.
-	Simulators *Simulators
+	// Simulators are the sandboxed channels' simulators, by channel name.
+	Simulators map[string]sandbox.Simulator
 	// AdminToken is the admin API's bearer token.
 	AdminToken string
 	// JWTSecret is the HS256 secret tokens are signed with, when one is used.
@@ -50,6 +51,7 @@ type App struct {
 
 	log         *slog.Logger
 	stopWarning context.CancelFunc
+	specs       []channel.Spec
 }
 
 // Options are what tests change; the zero value is production's.
@@ -63,13 +65,19 @@ type Options struct {
 	// JobsUseNow makes River schedule by Now too (tests that move a fake
 	// clock); production leaves River on the database's clock.
 	JobsUseNow bool
+	// Channels replaces cashier's list of channels (Channels()): tests of a
+	// channel that is not on it.
+	Channels []channel.Spec
 }
 
 // New opens the store, applies migrations, sets up channels and returns the
 // wired App. Call Close when done.
 func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	cfg.Defaults()
-	if err := cfg.Check(); err != nil {
+	if opts.Channels == nil {
+		opts.Channels = Channels()
+	}
+	if err := cfg.check(opts.Channels); err != nil {
 		return nil, err
 	}
 	if opts.Logger == nil {
@@ -103,8 +111,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return err
 	}
 	urls := publicURLs(cfg.PublicURL)
-	sb := &sandbox{dir: cfg.SandboxDir(), publicURL: cfg.PublicURL, log: log, client: opts.HTTPClient, now: opts.Now}
-	channels, err := a.openChannels(sb, opts)
+	channels, err := a.openChannels(opts)
 	if err != nil {
 		return err
 	}
@@ -116,8 +123,12 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if a.Jobs, err = jobs.New(ctx, a.Store, qcfg); err != nil {
 		return err
 	}
+	registered := make([]checkout.Registration, len(a.specs))
+	for i, s := range a.specs {
+		registered[i] = checkout.Registration{Name: s.Name, TradeNoPrefix: s.TradeNoPrefix}
+	}
 	a.Checkout = checkout.New(checkout.Config{
-		Store: a.Store, Channels: channels, URLs: urls, Jobs: a.Jobs, OrderTTL: time.Duration(cfg.OrderTTL),
+		Store: a.Store, Channels: channels, Registered: registered, URLs: urls, Jobs: a.Jobs, OrderTTL: time.Duration(cfg.OrderTTL),
 		PollDelay: time.Duration(cfg.PollDelay), ManualLateRefunds: cfg.LateRefunds == "manual",
 		Now: opts.Now, Logger: log,
 	})
@@ -141,10 +152,8 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	apiCfg := api.Config{Checkout: a.Checkout, Auth: auth, Admin: admin, Pinger: a.Store, Logger: log, ResultURL: cfg.ResultURL,
 		TrustedProxies: proxies, NotifyRejectsPerMinute: cfg.NotifyRejectsPerMinute, SandboxChannels: a.Sandboxed, SandboxBesideReal: a.SandboxBesideReal(),
 		Metrics: metrics.New(stats, len(a.Sandboxed) > 0, log)}
-	if len(a.Sandboxed) > 0 {
-		sb.lookup = a.credential
-		apiCfg.Sandbox = sb
-		a.Simulators = &sb.sims
+	if len(a.Simulators) > 0 {
+		apiCfg.Sandbox = simulators(a.Simulators)
 	}
 	if a.Demo() {
 		if err := seedDemo(ctx, a.Store, opts.Now()); err != nil {
@@ -157,28 +166,28 @@ func (a *App) build(ctx context.Context, opts Options) error {
 
 // openChannels opens every channel as its mode says: with its real
 // credentials, against its simulator, or not at all.
-func (a *App) openChannels(sb *sandbox, opts Options) ([]cashier.Channel, error) {
-	modes, err := a.Config.Modes()
-	if err != nil {
+func (a *App) openChannels(opts Options) ([]cashier.Channel, error) {
+	a.specs = opts.Channels
+	settings, errs := a.Config.settings(a.specs, nil)
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	a.Modes = modes
+	var err error
+	if a.Modes, err = modes(a.specs, settings, a.Config.Sandbox); err != nil {
+		return nil, err
+	}
+	env := channel.Env{Logger: opts.Logger, HTTPClient: opts.HTTPClient, Now: opts.Now}
+	simEnv := sandbox.Env{Dir: a.Config.SandboxDir(), PublicURL: a.Config.PublicURL, Credential: a.credential,
+		HTTPClient: opts.HTTPClient, Logger: opts.Logger, Now: opts.Now}
+	a.Simulators = map[string]sandbox.Simulator{}
 	var channels []cashier.Channel
-	for _, name := range channelNames {
+	for _, s := range a.specs {
 		var ch cashier.Channel
-		switch {
-		case modes[name] == ModeReal && name == cashier.ChannelAlipay:
-			ch, err = a.alipay(opts)
-		case modes[name] == ModeReal && name == cashier.ChannelWechat:
-			ch, err = a.wechat(opts)
-		case modes[name] == ModeSandbox && name == cashier.ChannelAlipay:
-			ch, err = sb.alipay()
-		case modes[name] == ModeSandbox && name == cashier.ChannelWechat:
-			version := 2
-			if a.Config.WeChat != nil {
-				version = a.Config.WeChat.APIVersion
-			}
-			ch, err = sb.wechat(version)
+		switch a.Modes[s.Name] {
+		case ModeReal:
+			ch, err = s.Open(settings[s.Name], env)
+		case ModeSandbox:
+			ch, a.Simulators[s.Name], err = s.OpenSandbox(a.Config.Channels[s.Name], env, simEnv)
 		default:
 			continue
 		}
@@ -187,12 +196,20 @@ func (a *App) openChannels(sb *sandbox, opts Options) ([]cashier.Channel, error)
 		}
 		channels = append(channels, ch)
 	}
-	a.Sandboxed = channelsIn(modes, channelNames, ModeSandbox)
+	a.Sandboxed = a.ChannelsIn(ModeSandbox)
 	return channels, nil
 }
 
-// ChannelsIn lists the channels that run in mode m.
-func (a *App) ChannelsIn(m Mode) []string { return channelsIn(a.Modes, channelNames, m) }
+// ChannelsIn lists, in the list's order, the channels that run in mode m.
+func (a *App) ChannelsIn(m Mode) []string {
+	var out []string
+	for _, s := range a.specs {
+		if a.Modes[s.Name] == m {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
 
 // Demo reports whether this is the zero-configuration demo: no channel has
 // real credentials, so every one runs against its simulator.
@@ -211,7 +228,7 @@ func (a *App) DevToken() bool {
 
 // credential returns the credential handed out for an attempt: the simulators
 // use it to pay by out_trade_no, as a buyer's app would hand it to the channel.
-func (a *App) credential(ctx context.Context, outTradeNo string) ([]byte, error) {
+func (a *App) credential(ctx context.Context, outTradeNo string) (json.RawMessage, error) {
 	p, err := a.Checkout.PaymentByOutTradeNo(ctx, outTradeNo)
 	if err != nil {
 		return nil, err
@@ -253,7 +270,7 @@ func (a *App) admin(log *slog.Logger) (*api.Admin, error) {
 	if a.Config.AdminTokenFile != "" {
 		token, err = os.ReadFile(a.Config.AdminTokenFile)
 	} else {
-		token, err = ensureSecret(a.Config.AdminTokenPath(), 24)
+		token, err = sandbox.Secret(a.Config.AdminTokenPath(), 24)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("admin token: %w", err)
@@ -289,7 +306,7 @@ func JWTSecret(cfg Config, create bool) ([]byte, error) {
 		}
 		return []byte(strings.TrimSpace(string(b))), nil
 	}
-	return ensureSecret(path, 32)
+	return sandbox.Secret(path, 32)
 }
 
 // RequireData checks that the data directory exists, for the commands that
@@ -301,30 +318,6 @@ func RequireData(cfg Config) error {
 		return fmt.Errorf("data directory: %w", err)
 	}
 	return nil
-}
-
-// ensureSecret reads a secret file, creating it first with n random bytes,
-// written in hex (2n characters).
-func ensureSecret(path string, n int) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		return []byte(strings.TrimSpace(string(b))), nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
-	}
-	raw := make([]byte, n)
-	if _, err := rand.Read(raw); err != nil {
-		return nil, err
-	}
-	secret := hex.EncodeToString(raw)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	return []byte(secret), nil
 }
 
 // readPublicKey reads a PEM public key (PKIX) or certificate of any algorithm.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,10 +9,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
-	"cashier"
+	"cashier/channel"
 	"cashier/jobs"
 )
 
@@ -62,9 +64,13 @@ type Config struct {
 	// "sandbox": true run beside channels with real credentials.
 	Sandbox string `json:"sandbox"`
 
-	JWT    JWTConfig     `json:"jwt"`
-	Alipay *AlipayConfig `json:"alipay"` // nil: sandboxed when no channel has credentials, else disabled
-	WeChat *WeChatConfig `json:"wechat"` // nil: sandboxed (API v2) when no channel has credentials, else disabled
+	JWT JWTConfig `json:"jwt"`
+
+	// Channels are the channels' sections of the file ("alipay": {…}), by
+	// channel name, as written: each channel decodes and checks its own
+	// (channel.Spec.DecodeSettings). A channel without a section is
+	// sandboxed when no channel has credentials, and disabled otherwise.
+	Channels map[string]json.RawMessage `json:"-"`
 }
 
 // JWTConfig says how buyers' bearer tokens are verified. With nothing set, an
@@ -74,89 +80,47 @@ type JWTConfig struct {
 	PublicKeyFile string `json:"public_key_file"` // RS256/ES256 public key (PEM)
 }
 
-// AlipayConfig holds a merchant's Alipay credentials, as files the way the
-// Alipay console hands them out.
-type AlipayConfig struct {
-	// Sandbox runs Alipay against the built-in simulator with generated
-	// keys; the credential fields are then ignored.
-	Sandbox              bool     `json:"sandbox"`
-	AppID                string   `json:"app_id"`
-	PrivateKeyFile       string   `json:"private_key_file"`        // app private key: PEM, or base64 PKCS#1/PKCS#8
-	AlipayPublicKeyFile  string   `json:"alipay_public_key_file"`  // public-key mode
-	AppCertFile          string   `json:"app_cert_file"`           // certificate mode: appCertPublicKey.crt
-	AlipayRootCertFile   string   `json:"alipay_root_cert_file"`   // certificate mode: alipayRootCert.crt
-	AlipayPublicCertFile string   `json:"alipay_public_cert_file"` // certificate mode: alipayCertPublicKey_RSA2.crt
-	SellerID             string   `json:"seller_id"`
-	GatewayURL           string   `json:"gateway_url"` // default https://openapi.alipay.com/gateway.do
-	Timeout              Duration `json:"timeout"`     // server-to-server calls; default 10s
-}
-
-// WeChatConfig holds a merchant's WeChat Pay credentials. APIVersion 2 needs
-// the API key; 3 needs the APIv3 key, the merchant's API private key and
-// certificate serial, and the platform certificates or the WeChat Pay public key.
-type WeChatConfig struct {
-	// Sandbox runs WeChat Pay against the built-in simulator with generated
-	// keys, speaking APIVersion; the credential fields are then ignored.
-	Sandbox    bool   `json:"sandbox"`
-	AppID      string `json:"app_id"`
-	MchID      string `json:"mch_id"`
-	APIVersion int    `json:"api_version"`  // 2 (default) or 3
-	APIKeyFile string `json:"api_key_file"` // v2
-	// ClientCertFile and ClientKeyFile are the merchant's API certificate
-	// (apiclient_cert.pem, apiclient_key.pem): v2 refunds need them.
-	ClientCertFile    string   `json:"client_cert_file"`
-	ClientKeyFile     string   `json:"client_key_file"`
-	SignType          string   `json:"sign_type"`      // v2: MD5 (default) or HMAC-SHA256
-	APIv3KeyFile      string   `json:"apiv3_key_file"` // v3
-	PrivateKeyFile    string   `json:"private_key_file"`
-	SerialNo          string   `json:"serial_no"`
-	PlatformCertFiles []string `json:"platform_cert_files"` // v3: wechatpay_*.pem
-	PublicKeyFile     string   `json:"public_key_file"`     // v3: WeChat Pay public key…
-	PublicKeyID       string   `json:"public_key_id"`       // …and its id, PUB_KEY_ID_…
-	BaseURL           string   `json:"base_url"`            // default https://api.mch.weixin.qq.com
-	Timeout           Duration `json:"timeout"`             // default 10s
-}
-
 // Duration is a time.Duration written as "30m" in JSON.
-type Duration time.Duration
-
-// UnmarshalJSON reads "30m" or a number of seconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		var secs float64
-		if err := json.Unmarshal(b, &secs); err != nil {
-			return fmt.Errorf("duration must be a string like \"30m\" or seconds")
-		}
-		*d = Duration(secs * float64(time.Second))
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("duration %q: %w", s, err)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes the duration as "30m0s".
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+type Duration = channel.Duration
 
 // LoadConfig reads a JSON configuration file; unknown fields are errors, so a
-// typo is not silently a default.
+// typo is not silently a default. The sections named after channels go to
+// Channels.
 func LoadConfig(path string) (Config, error) {
 	var cfg Config
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
 	}
-	defer f.Close()
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
+	if err := cfg.decode(b, Channels()); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
 	return cfg, nil
+}
+
+// decode reads a configuration file's JSON: the channels' sections into
+// Channels, everything else into c, refusing unknown keys.
+func (c *Config) decode(b []byte, specs []channel.Spec) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return err
+	}
+	for _, s := range specs {
+		if raw, ok := keys[s.Name]; ok {
+			if c.Channels == nil {
+				c.Channels = map[string]json.RawMessage{}
+			}
+			c.Channels[s.Name] = raw
+			delete(keys, s.Name)
+		}
+	}
+	rest, err := json.Marshal(keys)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(rest))
+	dec.DisallowUnknownFields()
+	return dec.Decode(c)
 }
 
 // Defaults fills in what is unset and resolves relative files against the
@@ -203,50 +167,19 @@ func (c *Config) Defaults() {
 	if c.NotifyRejectsPerMinute == 0 {
 		c.NotifyRejectsPerMinute = 60
 	}
-	if w := c.WeChat; w != nil {
-		if w.APIVersion == 0 {
-			w.APIVersion = 2
-		}
-		if w.SignType == "" {
-			w.SignType = "MD5"
-		}
-		if w.BaseURL == "" {
-			w.BaseURL = "https://api.mch.weixin.qq.com"
-		}
-		if w.Timeout <= 0 {
-			w.Timeout = Duration(10 * time.Second)
-		}
-	}
-	if a := c.Alipay; a != nil {
-		if a.GatewayURL == "" {
-			a.GatewayURL = "https://openapi.alipay.com/gateway.do"
-		}
-		if a.Timeout <= 0 {
-			a.Timeout = Duration(10 * time.Second)
-		}
-	}
 }
 
-// Check reports what is wrong with a configuration, all at once.
-func (c *Config) Check() error {
+// Check reports what is wrong with a configuration, all at once, for
+// cashier's channels.
+func (c *Config) Check() error { return c.check(Channels()) }
+
+func (c *Config) check(specs []channel.Spec) error {
 	var errs []error
 	if time.Duration(c.OrderTTL) < time.Minute || time.Duration(c.OrderTTL) > 7*24*time.Hour {
 		errs = append(errs, errors.New("order_ttl must be between 1m and 168h"))
 	}
 	if c.JWT.SecretFile != "" && c.JWT.PublicKeyFile != "" {
 		errs = append(errs, errors.New("jwt: set secret_file or public_key_file, not both"))
-	}
-	if a := c.Alipay; a != nil && !a.Sandbox {
-		if a.AppID == "" {
-			errs = append(errs, errors.New("alipay.app_id is required"))
-		}
-		if a.PrivateKeyFile == "" {
-			errs = append(errs, errors.New("alipay.private_key_file is required"))
-		}
-		certMode := a.AppCertFile != "" || a.AlipayRootCertFile != "" || a.AlipayPublicCertFile != ""
-		if !certMode && a.AlipayPublicKeyFile == "" {
-			errs = append(errs, errors.New("alipay: set alipay_public_key_file, or the three certificate files"))
-		}
 	}
 	if c.LateRefunds != "auto" && c.LateRefunds != "manual" {
 		errs = append(errs, fmt.Errorf("late_refunds %q: use auto or manual", c.LateRefunds))
@@ -256,9 +189,6 @@ func (c *Config) Check() error {
 	}
 	if time.Duration(c.PollDelay) < 10*time.Second {
 		errs = append(errs, errors.New("poll_delay must be at least 10s"))
-	}
-	if w := c.WeChat; w != nil {
-		errs = append(errs, w.check()...)
 	}
 	if _, err := c.proxies(); err != nil {
 		errs = append(errs, err)
@@ -276,27 +206,66 @@ func (c *Config) Check() error {
 	if c.NotifyRejectsPerMinute < 1 {
 		errs = append(errs, errors.New("notify_rejects_per_minute must be at least 1"))
 	}
+	if err := channel.Check(specs); err != nil {
+		errs = append(errs, err)
+	}
+	settings, errs := c.settings(specs, errs)
 	if err := checkSandboxSwitch(c.Sandbox); err != nil {
 		errs = append(errs, err)
-	} else if _, err := c.Modes(); err != nil {
+	} else if _, err := modes(specs, settings, c.Sandbox); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// settings decodes, completes and checks the channels' sections, adding what
+// is wrong to errs; a channel without a section has none.
+func (c *Config) settings(specs []channel.Spec, errs []error) (map[string]channel.Settings, []error) {
+	out := map[string]channel.Settings{}
+	for name := range c.Channels {
+		if !slices.ContainsFunc(specs, func(s channel.Spec) bool { return s.Name == name }) {
+			errs = append(errs, fmt.Errorf("%q is not a channel of this build", name))
+		}
+	}
+	for _, s := range specs {
+		raw, ok := c.Channels[s.Name]
+		if !ok {
+			continue
+		}
+		set, err := s.DecodeSettings(raw)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		set.Defaults()
+		errs = append(errs, set.Check()...)
+		out[s.Name] = set
+	}
+	return out, errs
 }
 
 // DefaultJobRescueAfter is how long a job may run before it is taken to be
 // stuck in a process that died.
 const DefaultJobRescueAfter = 5 * time.Minute
 
-// channelNames lists the channels built so far, in order.
-var channelNames = []string{cashier.ChannelAlipay, cashier.ChannelWechat}
-
-// Modes says how each channel runs: see channelModes.
+// Modes says how each of cashier's channels runs: see channelModes.
 func (c *Config) Modes() (map[string]Mode, error) {
-	return channelModes([]channelSetting{
-		{name: cashier.ChannelAlipay, configured: c.Alipay != nil, sandbox: c.Alipay != nil && c.Alipay.Sandbox},
-		{name: cashier.ChannelWechat, configured: c.WeChat != nil, sandbox: c.WeChat != nil && c.WeChat.Sandbox},
-	}, c.Sandbox == SandboxBesideReal)
+	specs := Channels()
+	settings, errs := c.settings(specs, nil)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return modes(specs, settings, c.Sandbox)
+}
+
+// modes applies channelModes to the channels' settings.
+func modes(specs []channel.Spec, settings map[string]channel.Settings, sandbox string) (map[string]Mode, error) {
+	list := make([]channelSetting, len(specs))
+	for i, s := range specs {
+		set, ok := settings[s.Name]
+		list[i] = channelSetting{name: s.Name, configured: ok, sandbox: ok && set.Sandboxed()}
+	}
+	return channelModes(list, sandbox == SandboxBesideReal)
 }
 
 // SandboxDir is where sandbox key material and secrets live.
@@ -317,37 +286,4 @@ func (c *Config) proxies() ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
-}
-
-func (w *WeChatConfig) check() []error {
-	var errs []error
-	if w.APIVersion != 2 && w.APIVersion != 3 {
-		errs = append(errs, fmt.Errorf("wechat.api_version %d: use 2 or 3", w.APIVersion))
-	}
-	if w.Sandbox {
-		return errs
-	}
-	if w.AppID == "" || w.MchID == "" {
-		errs = append(errs, errors.New("wechat: app_id and mch_id are required"))
-	}
-	switch w.APIVersion {
-	case 2:
-		if w.APIKeyFile == "" {
-			errs = append(errs, errors.New("wechat: api_version 2 needs api_key_file"))
-		}
-		if (w.ClientCertFile == "") != (w.ClientKeyFile == "") {
-			errs = append(errs, errors.New("wechat: set both client_cert_file and client_key_file, or neither"))
-		}
-		if w.SignType != "MD5" && w.SignType != "HMAC-SHA256" {
-			errs = append(errs, fmt.Errorf("wechat.sign_type %q: use MD5 or HMAC-SHA256", w.SignType))
-		}
-	case 3:
-		if w.APIv3KeyFile == "" || w.PrivateKeyFile == "" || w.SerialNo == "" {
-			errs = append(errs, errors.New("wechat: api_version 3 needs apiv3_key_file, private_key_file and serial_no"))
-		}
-		if len(w.PlatformCertFiles) == 0 && (w.PublicKeyFile == "" || w.PublicKeyID == "") {
-			errs = append(errs, errors.New("wechat: api_version 3 needs platform_cert_files, or public_key_file with public_key_id"))
-		}
-	}
-	return errs
 }

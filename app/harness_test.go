@@ -26,7 +26,8 @@ import (
 	"cashier/api"
 	"cashier/app"
 	"cashier/pemkey"
-	"cashier/sandbox"
+	alipaysim "cashier/sandbox/alipay"
+	wechatsim "cashier/sandbox/wechat"
 )
 
 // clock is a settable clock for tests: nothing sleeps, time is moved.
@@ -388,9 +389,9 @@ func (h *harness) platformKey() *rsa.PrivateKey {
 // sends it, with fields overridden by over ("" deletes a field).
 func (h *harness) alipayNotification(outTradeNo, amount string, over map[string]string) map[string]string {
 	p := map[string]string{
-		"seller_id":   (&sandbox.Alipay{PlatformKey: h.platformKey()}).SellerID(),
+		"seller_id":   (&alipaysim.Alipay{PlatformKey: h.platformKey()}).SellerID(),
 		"notify_time": "2026-11-23 18:00:00", "notify_type": "trade_status_sync", "notify_id": "n" + outTradeNo,
-		"app_id": app.SandboxAlipayAppID, "charset": "utf-8", "version": "1.0", "sign_type": "RSA2",
+		"app_id": alipaysim.AppID, "charset": "utf-8", "version": "1.0", "sign_type": "RSA2",
 		"trade_no": "2026112322001400000000000001", "out_trade_no": outTradeNo, "trade_status": "TRADE_SUCCESS",
 		"total_amount": amount, "receipt_amount": amount, "buyer_pay_amount": amount, "subject": "Starter pack 60 gold",
 		"gmt_create": "2026-11-23 17:59:00", "gmt_payment": "2026-11-23 17:59:30",
@@ -523,4 +524,23 @@ func writeTemp(t testing.TB, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// setSection sets a channel's section of the configuration, as the file
+// would have it.
+func setSection(c *app.Config, channel, section string) {
+	if c.Channels == nil {
+		c.Channels = map[string]json.RawMessage{}
+	}
+	c.Channels[channel] = json.RawMessage(section)
+}
+
+// wechatSim is the running WeChat Pay simulator.
+func (h *harness) wechatSim() *wechatsim.WeChat {
+	h.t.Helper()
+	sim, ok := h.app.Simulators["wechat"].(*wechatsim.WeChat)
+	if !ok {
+		h.t.Fatal("no WeChat Pay simulator runs")
+	}
+	return sim
 }

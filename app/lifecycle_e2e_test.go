@@ -70,7 +70,7 @@ func TestExpiryClosesOrders(t *testing.T) {
 			h.app.Store.SQL().QueryRow("SELECT COUNT(*) FROM river_job WHERE kind = 'expire_order' AND state = 'completed'").Scan(&n)
 			return n == 2
 		})
-		if status, out := h.wechatPay(h.lastOutTradeNo(shop.Data.OrderID), ""); status == 200 && out["trade_state"] == "SUCCESS" {
+		if status, out := h.wechatPay(h.lastOutTradeNo(shop.Data.OrderID), ""); status == 200 && out["status"] == "SUCCESS" {
 			t.Errorf("the expired attempt could still be paid: %v", out)
 		}
 	})

@@ -68,17 +68,6 @@ func channelModes(settings []channelSetting, besideReal bool) (map[string]Mode, 
 	return modes, nil
 }
 
-// channelsIn lists, in order, the channels of names that run in mode m.
-func channelsIn(modes map[string]Mode, names []string, m Mode) []string {
-	var out []string
-	for _, name := range names {
-		if modes[name] == m {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
 // checkSandboxSwitch checks the top-level "sandbox" key.
 func checkSandboxSwitch(v string) error {
 	if v != "" && v != SandboxBesideReal {

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,12 +19,9 @@ import (
 // realAlipay gives a configuration real Alipay credentials: the sandbox's key
 // files, and a gateway nobody answers at (APP orders need no call).
 func realAlipay(c *app.Config) {
-	c.Alipay = &app.AlipayConfig{
-		AppID:               "2021000000000077",
-		PrivateKeyFile:      filepath.Join(c.Data, "sandbox", "alipay_app_private.pem"),
-		AlipayPublicKeyFile: filepath.Join(c.Data, "sandbox", "alipay_platform_public.pem"),
-		GatewayURL:          "http://127.0.0.1:1/gateway.do",
-	}
+	setSection(c, "alipay", fmt.Sprintf(`{"app_id": "2021000000000077", "private_key_file": %q,
+		"alipay_public_key_file": %q, "gateway_url": "http://127.0.0.1:1/gateway.do"}`,
+		filepath.Join(c.Data, "sandbox", "alipay_app_private.pem"), filepath.Join(c.Data, "sandbox", "alipay_platform_public.pem")))
 }
 
 // getText fetches a page of h and returns its status and body.
@@ -75,7 +73,7 @@ func TestSandboxNeverBesideRealCredentials(t *testing.T) {
 		{"real alipay, no wechat section", realAlipay, nil, []string{"alipay"}, []string{"wechat"}, false},
 		{"real alipay, wechat sandbox with the switch", func(c *app.Config) {
 			realAlipay(c)
-			c.WeChat = &app.WeChatConfig{Sandbox: true}
+			setSection(c, "wechat", `{"sandbox": true}`)
 			c.Sandbox = app.SandboxBesideReal
 		}, []string{"wechat"}, []string{"alipay", "wechat"}, nil, false},
 	}
@@ -147,7 +145,7 @@ func TestSandboxBesideRealNeedsTheSwitch(t *testing.T) {
 	data := t.TempDir()
 	cfg := app.Config{Data: data, DB: filepath.Join(data, "cashier.db")}
 	realAlipay(&cfg)
-	cfg.WeChat = &app.WeChatConfig{Sandbox: true}
+	setSection(&cfg, "wechat", `{"sandbox": true}`)
 	cfg.Defaults()
 	_, err := app.New(context.Background(), cfg, app.Options{})
 	if err == nil || !strings.Contains(err.Error(), "wechat.sandbox") || !strings.Contains(err.Error(), app.SandboxBesideReal) {

@@ -71,5 +71,11 @@ func TestAlipayBrowserReturn(t *testing.T) {
 		if resp.StatusCode != 404 {
 			t.Fatalf("unknown result page: %d", resp.StatusCode)
 		}
+		// The route is every channel's; one without signed returns has none.
+		for path, want := range map[string]int{"/api/v1/order/return/wechat": 404, "/api/v1/order/return/paypal": 400} {
+			if status, body := h.getText(path); status != want {
+				t.Errorf("%s: %d %s, want %d", path, status, body, want)
+			}
+		}
 	})
 }

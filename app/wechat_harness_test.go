@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	wechatsim "cashier/sandbox/wechat"
+
 	"cashier/app"
 	"cashier/pemkey"
 )
@@ -30,7 +32,7 @@ import (
 // wechatVersionHarness is a harness whose WeChat Pay sandbox speaks API version v.
 func wechatVersionHarness(t testing.TB, dsn string, v int, opts app.Options) *harness {
 	return newHarnessWith(t, dsn, func(c *app.Config) {
-		c.WeChat = &app.WeChatConfig{Sandbox: true, APIVersion: v}
+		setSection(c, "wechat", fmt.Sprintf(`{"sandbox": true, "api_version": %d}`, v))
 	}, opts)
 }
 
@@ -74,7 +76,7 @@ func (h *harness) wechatPay(outTradeNo, result string) (int, map[string]any) {
 // from the protocol, independently of the channel's code.
 func wechatV2Notification(key, outTradeNo string, totalFee int64, over map[string]string) string {
 	p := map[string]string{
-		"return_code": "SUCCESS", "appid": app.SandboxWeChatAppID, "mch_id": app.SandboxWeChatMchID,
+		"return_code": "SUCCESS", "appid": wechatsim.AppID, "mch_id": wechatsim.MchID,
 		"nonce_str": "5K8264ILTKCH16CQ2502SI8ZNMTM67VS", "result_code": "SUCCESS", "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
 		"trade_type": "APP", "bank_type": "CMC", "total_fee": strconv.FormatInt(totalFee, 10), "cash_fee": strconv.FormatInt(totalFee, 10),
 		"transaction_id": "4200000000202611230000000001", "out_trade_no": outTradeNo, "time_end": "20261123180000",
@@ -148,7 +150,7 @@ func wechatV3Notification(t testing.TB, platform *rsa.PrivateKey, serial, apiV3K
 
 func wechatV3Transaction(outTradeNo string, total int64, over map[string]any) map[string]any {
 	tx := map[string]any{
-		"appid": app.SandboxWeChatAppID, "mchid": app.SandboxWeChatMchID, "out_trade_no": outTradeNo,
+		"appid": wechatsim.AppID, "mchid": wechatsim.MchID, "out_trade_no": outTradeNo,
 		"transaction_id": "4200000000202611230000000002", "trade_type": "APP", "trade_state": "SUCCESS",
 		"trade_state_desc": "支付成功", "bank_type": "CMC", "success_time": "2026-11-23T18:00:00+08:00",
 		"payer":  map[string]any{"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},

@@ -167,7 +167,7 @@ func (s *Service) priceOrder(ctx context.Context, tx cashier.Tx, req BuyPackageR
 // prepare builds a payment attempt for order and asks the channel for its
 // credential; nothing is written.
 func (s *Service) prepare(ctx context.Context, ch cashier.Channel, o *cashier.Order, req PayRequest, now time.Time) (*cashier.Payment, *cashier.Credential, error) {
-	outTradeNo, err := newOutTradeNo(ch.Name(), now)
+	outTradeNo, err := s.newOutTradeNo(ch.Name(), now)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -19,7 +19,8 @@ import (
 // Service runs the checkout use cases.
 type Service struct {
 	store      cashier.Store
-	channels   map[string]cashier.Channel
+	channels   map[string]cashier.Channel // the enabled ones
+	registered []Registration             // every channel of this build
 	urls       URLs
 	jobs       Scheduler
 	orderTTL   time.Duration
@@ -56,9 +57,12 @@ type URLs interface {
 type Config struct {
 	Store    cashier.Store
 	Channels []cashier.Channel // the enabled ones
-	URLs     URLs
-	OrderTTL time.Duration // how long an order stays payable; default 30 minutes
-	Jobs     Scheduler     // background work; nil: none
+	// Registered are all the channels of this build, enabled or not, in
+	// the order of cashier's list.
+	Registered []Registration
+	URLs       URLs
+	OrderTTL   time.Duration // how long an order stays payable; default 30 minutes
+	Jobs       Scheduler     // background work; nil: none
 	// PollDelay is how long after an attempt is created, without a
 	// notification, its channel is first asked about it; default 2 minutes.
 	PollDelay time.Duration
@@ -68,6 +72,13 @@ type Config struct {
 	ManualLateRefunds bool
 	Now               func() time.Time // default time.Now
 	Logger            *slog.Logger
+}
+
+// Registration is what the service knows of a channel of cashier's list,
+// whether or not this server enables it.
+type Registration struct {
+	Name          string
+	TradeNoPrefix string // keeps out_trade_no readable in the channel's console
 }
 
 // DefaultPollDelay is how long an attempt waits for its notification before
@@ -82,6 +93,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		store:      cfg.Store,
 		channels:   map[string]cashier.Channel{},
+		registered: cfg.Registered,
 		urls:       cfg.URLs,
 		jobs:       cfg.Jobs,
 		orderTTL:   cfg.OrderTTL,
@@ -111,60 +123,89 @@ func New(cfg Config) *Service {
 	return s
 }
 
-// knownChannels are the channels of the order API, enabled or not.
-var knownChannels = []string{
-	cashier.ChannelAlipay, cashier.ChannelWechat, cashier.ChannelIPayNow, cashier.ChannelApple,
-	cashier.ChannelYijie, cashier.ChannelQuickSDK, cashier.ChannelAdaPay,
-}
-
-// Channel returns the enabled channel with the given name.
+// Channel returns the enabled channel with the given name. A channel of
+// this build that the configuration leaves out, and a channel of the order
+// API not built yet, are 503; any other name is 400.
 func (s *Service) Channel(name string) (cashier.Channel, error) {
 	if ch, ok := s.channels[name]; ok {
 		return ch, nil
 	}
-	if slices.Contains(knownChannels, name) {
+	if _, ok := s.registration(name); ok {
 		return nil, cashier.Errorf(cashier.EUNAVAILABLE, "channel %q is not enabled on this server", name)
+	}
+	if slices.Contains(cashier.OrderAPIChannels(), name) {
+		return nil, cashier.Errorf(cashier.EUNAVAILABLE, "channel %q is not available on this server yet", name)
 	}
 	if name == "" {
 		return nil, cashier.Errorf(cashier.EINVALID, "channel is required")
 	}
-	return nil, cashier.Errorf(cashier.EINVALID, "unknown channel %q: use one of %v", name, knownChannels)
+	names := make([]string, len(s.registered))
+	for i, r := range s.registered {
+		names[i] = r.Name
+	}
+	return nil, cashier.Errorf(cashier.EINVALID, "unknown channel %q: use one of %v", name, names)
+}
+
+func (s *Service) registration(name string) (Registration, bool) {
+	for _, r := range s.registered {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Registration{}, false
+}
+
+// Channels lists the channels of this build with whether each is enabled,
+// for operators.
+func (s *Service) Channels() []ChannelInfo {
+	out := make([]ChannelInfo, len(s.registered))
+	for i, r := range s.registered {
+		out[i] = ChannelInfo{Name: r.Name, TradeNoPrefix: r.TradeNoPrefix}
+		if ch, ok := s.channels[r.Name]; ok {
+			out[i].Enabled, out[i].Gateways = true, ch.Gateways()
+			_, out[i].Query = ch.(cashier.Querier)
+			_, out[i].Close = ch.(cashier.Closer)
+			_, out[i].Refund = ch.(cashier.Refunder)
+			_, out[i].Return = ch.(cashier.ReturnVerifier)
+		}
+	}
+	return out
+}
+
+// ChannelInfo is a channel as operators see it.
+type ChannelInfo struct {
+	Name          string
+	TradeNoPrefix string
+	Enabled       bool
+	Gateways      []string
+	// The channel's capabilities: it can be asked about a trade, close one,
+	// refund, verify a browser's return.
+	Query, Close, Refund, Return bool
 }
 
 // channelGateway checks a channel and gateway pair before anything is written.
 func (s *Service) channelGateway(name, gateway string) (cashier.Channel, error) {
-	if name == cashier.ChannelWechat && gateway == "web" {
-		return nil, cashier.Errorf(cashier.EINVALID, "gateway \"web\" of channel wechat is withdrawn: use \"scan\" for PC web pages")
-	}
 	ch, err := s.Channel(name)
 	if err != nil {
 		return nil, err
 	}
-	gws := ch.Gateways()
-	if len(gws) > 0 && !slices.Contains(gws, gateway) {
-		if gateway == "" {
-			return nil, cashier.Errorf(cashier.EINVALID, "gateway is required for channel %s: one of %v", name, gws)
-		}
-		return nil, cashier.Errorf(cashier.EINVALID, "unknown gateway %q for channel %s: use one of %v", gateway, name, gws)
+	if gc, ok := ch.(cashier.GatewayChecker); ok {
+		return ch, gc.CheckGateway(gateway)
 	}
-	return ch, nil
+	return ch, cashier.CheckGateway(ch, gateway)
 }
 
-// tradeNoPrefix keeps out_trade_no readable in the channels' consoles.
-var tradeNoPrefix = map[string]string{
-	cashier.ChannelAlipay: "ALI", cashier.ChannelWechat: "WX", cashier.ChannelIPayNow: "HNOW",
-	cashier.ChannelApple: "PG", cashier.ChannelYijie: "YJ", cashier.ChannelQuickSDK: "QK", cashier.ChannelAdaPay: "ADA",
-}
-
-// newOutTradeNo returns a fresh out_trade_no: channel prefix, UTC time to the
-// second and 10 random digits — at most 28 characters, within every channel's
-// limit, and unique across databases that share one merchant account.
-func newOutTradeNo(channel string, now time.Time) (string, error) {
+// newOutTradeNo returns a fresh out_trade_no: the channel's prefix, UTC time
+// to the second and 10 random digits — at most 28 characters, within every
+// channel's limit, and unique across databases that share one merchant
+// account.
+func (s *Service) newOutTradeNo(channel string, now time.Time) (string, error) {
+	r, _ := s.registration(channel)
 	n, err := rand.Int(rand.Reader, big.NewInt(1e10))
 	if err != nil {
 		return "", fmt.Errorf("out_trade_no: %w", err)
 	}
-	return fmt.Sprintf("%s%s%010d", tradeNoPrefix[channel], now.UTC().Format("20060102150405"), n.Int64()), nil
+	return fmt.Sprintf("%s%s%010d", r.TradeNoPrefix, now.UTC().Format("20060102150405"), n.Int64()), nil
 }
 
 func newEventID() string {

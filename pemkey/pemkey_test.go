@@ -74,7 +74,7 @@ func TestParseRSAPrivateKeyFormats(t *testing.T) {
 }
 
 func TestParseRSAPrivateKeyVector(t *testing.T) {
-	data, err := os.ReadFile("../../shared/vectors/alipay_app_private_key.b64der.txt")
+	data, err := os.ReadFile("testdata/alipay_app_private_key.b64der.txt")
 	if err != nil {
 		t.Skipf("vector not available: %v", err)
 	}
@@ -82,7 +82,7 @@ func TestParseRSAPrivateKeyVector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certPEM, err := os.ReadFile("../../shared/vectors/alipay_app_public_cert.crt")
+	certPEM, err := os.ReadFile("testdata/alipay_app_public_cert.crt")
 	if err != nil {
 		t.Fatal(err)
 	}

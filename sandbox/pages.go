@@ -41,37 +41,37 @@ button{flex:1;font-size:1rem;padding:.7rem;border-radius:6px;border:1px solid {{
 // pageTitles are the pages' titles, by template name.
 var pageTitles = map[string]string{"pay": "Pay", "result": "Result", "error": "Error"}
 
-// pageLook is what tells one simulator's pages from another's.
-type pageLook struct {
+// Look is what tells one simulator's pages from another's.
+type Look struct {
 	Name               string       // as the pages name the simulator: "Alipay"
 	Background, Accent template.CSS // colours: page background; headings and buttons
 }
 
-// pages renders one simulator's pages.
-type pages struct {
-	look    pageLook
+// Pages renders one simulator's pages.
+type Pages struct {
+	look    Look
 	logName string // in log messages: "sandbox alipay"
 	tmpl    *template.Template
 }
 
-// newPages adds the simulator's own page templates (content: "pay" and
+// NewPages adds the simulator's own page templates (content: "pay" and
 // "result", each the inside of the frame's main element) to the frame.
-func newPages(look pageLook, logName, content string) *pages {
+func NewPages(look Look, logName, content string) *Pages {
 	tmpl := template.Must(template.Must(template.New("pages").Parse(pageFrame)).Parse(content))
-	return &pages{look: look, logName: logName, tmpl: tmpl}
+	return &Pages{look: look, logName: logName, tmpl: tmpl}
 }
 
 type frameData struct {
 	Title   string
-	Look    pageLook
+	Look    Look
 	Content template.HTML // the page's own template, rendered (and escaped) already
 }
 
 type errorPageData struct{ Simulator, Code, Reason string }
 
-// render writes the page name, rendering it first so that a template error
+// Render writes the page name, rendering it first so that a template error
 // becomes a 500 rather than half a page.
-func (p *pages) render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, name string, data any) {
+func (p *Pages) Render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, name string, data any) {
 	var content, page bytes.Buffer
 	err := p.tmpl.ExecuteTemplate(&content, name, data)
 	if err == nil {
@@ -88,20 +88,23 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, log *slog.Logger,
 	w.Write(page.Bytes())
 }
 
-// renderError writes the error page: the request is refused, with code.
-func (p *pages) renderError(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, code, reason string) {
-	p.render(w, r, log, status, "error", errorPageData{Simulator: p.look.Name, Code: code, Reason: reason})
+// RenderError writes the error page: the request is refused, with code.
+func (p *Pages) RenderError(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, code, reason string) {
+	p.Render(w, r, log, status, "error", errorPageData{Simulator: p.look.Name, Code: code, Reason: reason})
 }
 
-// wantsHTML tells a browser's form post from an API client: browsers ask for
+// WantsHTML tells a browser's form post from an API client: browsers ask for
 // text/html, curl and test clients do not.
-func wantsHTML(r *http.Request) bool {
+func WantsHTML(r *http.Request) bool {
 	accept := r.Header.Get("Accept")
 	return strings.Contains(accept, "text/html") && !strings.Contains(accept, "application/json")
 }
 
-// writeJSON writes an API client's answer.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// MaxForm bounds the forms simulators read.
+const MaxForm = 1 << 20
+
+// WriteJSON writes an API client's answer.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, "sandbox: encode answer", http.StatusInternalServerError)

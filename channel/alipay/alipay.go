@@ -23,13 +23,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/go-pay/gopay"
 	gopayalipay "github.com/go-pay/gopay/alipay"
 
 	"cashier"
-	"cashier/channel/gopaykit"
+	"cashier/channel/internal/gopaykit"
 )
 
 // Gateways, in the order API's words.
@@ -64,7 +63,6 @@ type Alipay struct {
 	sellerID string
 	gateway  string
 	log      *slog.Logger
-	beijing  *time.Location
 
 	// platformKey is the Alipay public key as gopay's verification functions
 	// take it: base64 of the DER public key, as Alipay's console shows it.
@@ -90,18 +88,14 @@ func New(cfg Config) (*Alipay, error) {
 	if err != nil || (gw.Scheme != "https" && gw.Scheme != "http") || gw.Host == "" || gw.RawQuery != "" || gw.Fragment != "" {
 		return nil, fmt.Errorf("alipay: GatewayURL %q must be an absolute http(s) URL without query", cfg.GatewayURL)
 	}
-	loc, err := beijingLocation()
-	if err != nil {
-		return nil, err
-	}
 	// gopay takes the key as Alipay's console shows it: base64 DER, no PEM
 	// armour. Its parse error would quote the key, so it is not passed on.
 	client, err := gopayalipay.NewClient(cfg.AppID, base64.StdEncoding.EncodeToString(x509.MarshalPKCS1PrivateKey(cfg.PrivateKey)), true)
 	if err != nil {
 		return nil, errors.New("alipay: PrivateKey cannot be used for signing")
 	}
-	// Alipay reads timestamps as Beijing time; the zone is embedded (see
-	// beijingLocation), so gopay cannot fail to load it.
+	// Alipay reads timestamps as China Standard Time; the zone database is
+	// embedded (beijing.go), so gopay cannot fail to load it.
 	client.SetLocation("Asia/Shanghai")
 	// Debug output would dump requests to stdout; gopay's other messages go
 	// to the channel's logger.
@@ -112,7 +106,6 @@ func New(cfg Config) (*Alipay, error) {
 		sellerID: cfg.SellerID,
 		gateway:  cfg.GatewayURL,
 		log:      cfg.Logger,
-		beijing:  loc,
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-pay/gopay/pkg/xhttp"
 
-	"cashier/channel/gopaykit"
+	"cashier/channel/internal/gopaykit"
 )
 
 // gopayAPIHost and gopayAPIPath are where gopay's Alipay client sends

@@ -20,8 +20,9 @@ import (
 	"cashier/pemkey"
 )
 
-// vectorsDir is the project's shared test vectors, beside the repository.
-const vectorsDir = "../../../shared/vectors"
+// vectorsDir holds public test vectors, copied from the project's shared ones
+// (each names its source).
+const vectorsDir = "testdata"
 
 func readVector(t *testing.T, name string) []byte {
 	t.Helper()

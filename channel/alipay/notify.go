@@ -10,6 +10,7 @@ import (
 	gopayalipay "github.com/go-pay/gopay/alipay"
 
 	"cashier"
+	"cashier/internal/chinatime"
 )
 
 // tradeStatuses maps Alipay's trade_status to what it means for the payment.
@@ -166,5 +167,5 @@ func (a *Alipay) parseTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	return time.ParseInLocation(timeLayout, s, a.beijing)
+	return chinatime.Parse(timeLayout, s)
 }

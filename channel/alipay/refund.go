@@ -11,7 +11,7 @@ import (
 	gopayalipay "github.com/go-pay/gopay/alipay"
 
 	"cashier"
-	"cashier/channel/gopaykit"
+	"cashier/channel/internal/gopaykit"
 )
 
 // Sub-codes of alipay.trade.refund: those Refund maps to an error code of

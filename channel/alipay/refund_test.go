@@ -12,20 +12,20 @@ import (
 	"time"
 
 	"cashier"
-	"cashier/sandbox"
+	alipaysim "cashier/sandbox/alipay"
 )
 
 // sandboxWorld is the channel aimed at the Alipay simulator, on loopback.
 type sandboxWorld struct {
 	t   *testing.T
-	sim *sandbox.Alipay
+	sim *alipaysim.Alipay
 	srv *httptest.Server
 	ch  *Alipay
 }
 
 func newSandboxWorld(t *testing.T) *sandboxWorld {
 	t.Helper()
-	w := &sandboxWorld{t: t, sim: &sandbox.Alipay{AppID: testAppID, AppPublicKey: &appKey().PublicKey, PlatformKey: platformKey()}}
+	w := &sandboxWorld{t: t, sim: &alipaysim.Alipay{AppID: testAppID, AppPublicKey: &appKey().PublicKey, PlatformKey: platformKey()}}
 	mux := http.NewServeMux()
 	w.sim.Register(mux)
 	w.srv = httptest.NewServer(mux)

@@ -54,7 +54,7 @@ func TestUpstreamFaults(t *testing.T) {
 				}
 				t.Run(tc.name, func(t *testing.T) {
 					w := newWorld(t, version, "")
-					w.sandbox.InjectFault(sandbox.WeChatOpUnifiedOrder, 1, tc.fault)
+					w.sandbox.Faults().Inject(sandbox.OpPrepare, 1, tc.fault)
 					_, err := w.ch.Prepare(t.Context(), w.request("app", "WF"+fmt.Sprint(version)))
 					wantChannelError(t, err, tc.contains)
 					// The fault was for one call only.
@@ -70,7 +70,7 @@ func TestUpstreamFaults(t *testing.T) {
 					hc.Timeout = 100 * time.Millisecond
 					c.HTTPClient = &hc
 				})
-				w.sandbox.InjectFault(sandbox.WeChatOpUnifiedOrder, 1, sandbox.Fault{Delay: 5 * time.Second})
+				w.sandbox.Faults().Inject(sandbox.OpPrepare, 1, sandbox.Fault{Delay: 5 * time.Second})
 				start := time.Now()
 				_, err := w.ch.Prepare(t.Context(), w.request("scan", "WFSLOW"))
 				wantChannelError(t, err, "did not answer in time")
@@ -81,14 +81,14 @@ func TestUpstreamFaults(t *testing.T) {
 
 			t.Run("query and close refusals", func(t *testing.T) {
 				w := newWorld(t, version, "")
-				w.sandbox.InjectFault(sandbox.WeChatOpOrderQuery, 0, sandbox.Fault{HTTPStatus: http.StatusBadGateway})
+				w.sandbox.Faults().Inject(sandbox.OpQuery, 0, sandbox.Fault{HTTPStatus: http.StatusBadGateway})
 				_, err := w.ch.Query(t.Context(), "WFQ")
 				wantChannelError(t, err, "HTTP 502")
-				w.sandbox.InjectFault(sandbox.WeChatOpCloseOrder, 0, sandbox.Fault{ErrCode: "SYSTEMERROR", ErrCodeDes: "系统错误"})
+				w.sandbox.Faults().Inject(sandbox.OpClose, 0, sandbox.Fault{ErrCode: "SYSTEMERROR", ErrCodeDes: "系统错误"})
 				wantChannelError(t, w.ch.Close(t.Context(), "WFQ"), "SYSTEMERROR")
 				_, err = w.ch.Query(t.Context(), "WFQ")
 				wantChannelError(t, err, "HTTP 502") // until ClearFaults
-				w.sandbox.ClearFaults()
+				w.sandbox.Faults().Clear()
 				_, err = w.ch.Query(t.Context(), "WFQ")
 				wantCode(t, err, cashier.ENOTFOUND)
 			})

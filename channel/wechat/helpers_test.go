@@ -27,11 +27,13 @@ import (
 	"time"
 
 	"cashier"
-	"cashier/sandbox"
+	"cashier/sandbox/sandboxtest"
+	wechatsim "cashier/sandbox/wechat"
 )
 
-// vectorsDir is the project's shared test vectors, beside the repository.
-const vectorsDir = "../../../shared/vectors"
+// vectorsDir holds public test vectors, copied from the project's shared ones
+// (each names its source).
+const vectorsDir = "testdata"
 
 func readVector(t *testing.T, name string) []byte {
 	t.Helper()
@@ -92,14 +94,14 @@ func newTestWeChat(t *testing.T, cfg Config) *WeChat {
 // WeChat Pay simulator, on one loopback server.
 type world struct {
 	t       *testing.T
-	sandbox *sandbox.WeChat
+	sandbox *wechatsim.WeChat
 	srv     *httptest.Server
 	ch      *WeChat
 
-	mu       sync.Mutex
-	calls    []call // what the channel sent to the simulator
-	notes    []*cashier.Notification
-	noteErrs []error
+	mu    sync.Mutex
+	calls []call // what the channel sent to the simulator
+
+	sandboxtest.NotifyEndpoint
 }
 
 type call struct {
@@ -113,7 +115,7 @@ type call struct {
 func newWorld(t *testing.T, version int, signType string, adjust ...func(*Config)) *world {
 	t.Helper()
 	w := &world{t: t}
-	w.sandbox = &sandbox.WeChat{
+	w.sandbox = &wechatsim.WeChat{
 		AppID:          testAppID,
 		MchID:          testMchID,
 		APIKey:         testAPIKey,
@@ -125,7 +127,7 @@ func newWorld(t *testing.T, version int, signType string, adjust ...func(*Config
 	}
 	mux := http.NewServeMux()
 	w.sandbox.Register(mux)
-	mux.HandleFunc("POST /notify/wechat", w.serveNotify)
+	mux.Handle("POST /notify/wechat", &w.NotifyEndpoint)
 	w.srv = httptest.NewServer(w.record(mux))
 	t.Cleanup(w.srv.Close)
 	w.sandbox.HTTPClient = w.srv.Client()
@@ -137,6 +139,7 @@ func newWorld(t *testing.T, version int, signType string, adjust ...func(*Config
 		f(&cfg)
 	}
 	w.ch = newTestWeChat(t, cfg)
+	w.NotifyEndpoint.T, w.NotifyEndpoint.Verifier = t, w.ch
 	return w
 }
 
@@ -162,34 +165,6 @@ func (w *world) lastCall() call {
 		w.t.Fatal("no call reached the simulator")
 	}
 	return w.calls[len(w.calls)-1]
-}
-
-// serveNotify is cashier's notify endpoint, reduced to the channel's part.
-func (w *world) serveNotify(rw http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	n, err := w.ch.VerifyNotification(r.Context(), &cashier.InboundRequest{
-		Method: r.Method, Path: r.URL.Path, Headers: r.Header, Body: body,
-	})
-	w.mu.Lock()
-	w.notes = append(w.notes, n)
-	w.noteErrs = append(w.noteErrs, err)
-	w.mu.Unlock()
-	reply := w.ch.Reply(err == nil)
-	if reply.ContentType != "" {
-		rw.Header().Set("Content-Type", reply.ContentType)
-	}
-	rw.WriteHeader(reply.Status)
-	rw.Write(reply.Body)
-}
-
-func (w *world) lastNote() (*cashier.Notification, error) {
-	w.t.Helper()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.notes) == 0 {
-		w.t.Fatal("no notification received")
-	}
-	return w.notes[len(w.notes)-1], w.noteErrs[len(w.noteErrs)-1]
 }
 
 // pay asks the simulator to pay (or fail) a trade and returns its answer.

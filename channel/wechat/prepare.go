@@ -13,6 +13,7 @@ import (
 	gopaywechat3 "github.com/go-pay/gopay/wechat/v3"
 
 	"cashier"
+	"cashier/internal/chinatime"
 )
 
 // WeChat Pay's limits on order fields.
@@ -131,7 +132,7 @@ func (w *WeChat) prepareV2(ctx context.Context, req cashier.PrepareRequest) (*ca
 		Set("notify_url", req.NotifyURL).
 		Set("trade_type", tradeType)
 	if !req.ExpiresAt.IsZero() {
-		bm.Set("time_expire", req.ExpiresAt.In(w.beijing).Format(v2TimeLayout))
+		bm.Set("time_expire", chinatime.In(req.ExpiresAt).Format(v2TimeLayout))
 	}
 	if tradeType == gopaywechat.TradeType_H5 {
 		bm.Set("scene_info", `{"h5_info":{"type":"Wap"}}`)
@@ -199,7 +200,7 @@ func (w *WeChat) prepareV3(ctx context.Context, req cashier.PrepareRequest) (*ca
 			b.Set("total", req.Amount).Set("currency", "CNY")
 		})
 	if !req.ExpiresAt.IsZero() {
-		bm.Set("time_expire", req.ExpiresAt.In(w.beijing).Format(time.RFC3339))
+		bm.Set("time_expire", chinatime.In(req.ExpiresAt).Format(time.RFC3339))
 	}
 	if req.Gateway == GatewayWap {
 		bm.SetBodyMap("scene_info", func(b gopay.BodyMap) {

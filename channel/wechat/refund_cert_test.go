@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"cashier"
-	"cashier/sandbox"
+	wechatsim "cashier/sandbox/wechat"
 )
 
 // testClientCert is a merchant API certificate, self-signed: the
@@ -40,7 +40,7 @@ func testClientCert(t *testing.T) *tls.Certificate {
 }
 
 func TestRefundClientCertificate(t *testing.T) {
-	sim := &sandbox.WeChat{AppID: testAppID, MchID: testMchID, APIKey: testAPIKey}
+	sim := &wechatsim.WeChat{AppID: testAppID, MchID: testMchID, APIKey: testAPIKey}
 	mux := http.NewServeMux()
 	sim.Register(mux)
 	mux.HandleFunc("POST /notify/wechat", func(rw http.ResponseWriter, r *http.Request) {

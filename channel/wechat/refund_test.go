@@ -33,12 +33,6 @@ func (w *world) refundOf(req cashier.PrepareRequest, outRefundNo string, amount 
 	}
 }
 
-func (w *world) noteCount() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.notes)
-}
-
 // settle posts the simulator's settle form.
 func (w *world) settle(form url.Values) int {
 	w.t.Helper()
@@ -87,15 +81,15 @@ func TestRefundsThroughSandbox(t *testing.T) {
 					t.Errorf("trade query %+v, %v", n, err)
 				}
 
-				before := w.noteCount()
+				before := w.NoteCount()
 				settled := w.sandbox.SettleRefunds(ctx)
 				if len(settled) != 1 || settled[0].OutRefundNo != req.OutRefundNo || settled[0].NotifyStatus != notified || settled[0].Error != "" {
 					t.Fatalf("settled %+v", settled)
 				}
-				if w.noteCount() != before+1 {
-					t.Fatalf("%d notifications", w.noteCount()-before)
+				if w.NoteCount() != before+1 {
+					t.Fatalf("%d notifications", w.NoteCount()-before)
 				}
-				note, err := w.lastNote()
+				note, err := w.LastNote()
 				if err != nil {
 					t.Fatalf("refund notification: %v", err)
 				}
@@ -159,7 +153,7 @@ func TestRefundsThroughSandbox(t *testing.T) {
 					if status := w.settle(url.Values{"out_refund_no": {req.OutRefundNo}, "result": {result}}); status != http.StatusOK {
 						t.Fatalf("settle %s: %d", result, status)
 					}
-					note, err := w.lastNote()
+					note, err := w.LastNote()
 					if err != nil || note.Refund == nil || note.Refund.Status != cashier.RefundFailed || note.Refund.Detail == "" {
 						t.Fatalf("%s notification %+v, %v", result, note, err)
 					}
@@ -251,7 +245,7 @@ func TestRefundFaults(t *testing.T) {
 					w := newWorld(t, version, "")
 					pay := w.paid(fmt.Sprintf("W%dRF", version))
 					req := w.refundOf(pay, fmt.Sprintf("W%dRF-1", version), 100)
-					w.sandbox.InjectFault(sandbox.WeChatOpRefund, 1, tc.fault)
+					w.sandbox.Faults().Inject(sandbox.OpRefund, 1, tc.fault)
 					_, err := w.ch.Refund(t.Context(), req)
 					wantCode(t, err, tc.code)
 					if tc.fault.ErrCodeDes != "" && !strings.Contains(cashier.ErrorMessage(err), tc.fault.ErrCodeDes) {
@@ -277,14 +271,14 @@ func TestRefundFaults(t *testing.T) {
 					c.HTTPClient = &hc
 				})
 				pay := w.paid(fmt.Sprintf("W%dRS", version))
-				w.sandbox.InjectFault(sandbox.WeChatOpRefund, 1, sandbox.Fault{Delay: 5 * time.Second})
+				w.sandbox.Faults().Inject(sandbox.OpRefund, 1, sandbox.Fault{Delay: 5 * time.Second})
 				_, err := w.ch.Refund(t.Context(), w.refundOf(pay, "RS-1", 1))
 				wantCode(t, err, cashier.EUNAVAILABLE)
 			})
 
 			t.Run("query", func(t *testing.T) {
 				w := newWorld(t, version, "")
-				w.sandbox.InjectFault(sandbox.WeChatOpRefundQuery, 1, sandbox.Fault{HTTPStatus: http.StatusServiceUnavailable})
+				w.sandbox.Faults().Inject(sandbox.OpRefundQuery, 1, sandbox.Fault{HTTPStatus: http.StatusServiceUnavailable})
 				_, err := w.ch.QueryRefund(t.Context(), "WRQ", "WRQ-1")
 				wantCode(t, err, cashier.EUNAVAILABLE)
 				_, err = w.ch.QueryRefund(t.Context(), "WRQ", "WRQ-1")

@@ -40,7 +40,7 @@ func TestQueryAndClose(t *testing.T) {
 			if status, ans := w.pay(req.OutTradeNo, "success"); status != http.StatusOK {
 				t.Fatalf("pay: %d %v", status, ans)
 			}
-			note, err := w.lastNote()
+			note, err := w.LastNote()
 			if err != nil {
 				t.Fatalf("notification: %v", err)
 			}
@@ -88,7 +88,7 @@ func TestPaidNotificationsThroughSandbox(t *testing.T) {
 				t.Fatal(err)
 			}
 			status, ans := w.pay(req.OutTradeNo, "success")
-			if status != http.StatusOK || ans["trade_state"] != "SUCCESS" {
+			if status != http.StatusOK || ans["status"] != "SUCCESS" {
 				t.Fatalf("pay: %d %v", status, ans)
 			}
 			wantStatus := float64(http.StatusOK)
@@ -98,11 +98,11 @@ func TestPaidNotificationsThroughSandbox(t *testing.T) {
 			if ans["notify_status"] != wantStatus {
 				t.Errorf("cashier answered %v %q", ans["notify_status"], ans["notify_reply"])
 			}
-			n, err := w.lastNote()
+			n, err := w.LastNote()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n.Status != cashier.NotifyPaid || n.OutTradeNo != req.OutTradeNo || n.Amount != req.Amount || n.ChannelTradeNo != ans["transaction_id"] {
+			if n.Status != cashier.NotifyPaid || n.OutTradeNo != req.OutTradeNo || n.Amount != req.Amount || n.ChannelTradeNo != ans["channel_trade_no"] {
 				t.Errorf("notification %+v, pay answer %v", n, ans)
 			}
 		})

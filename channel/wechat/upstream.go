@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-pay/gopay/pkg/xhttp"
 
-	"cashier/channel/gopaykit"
+	"cashier/channel/internal/gopaykit"
 )
 
 // defaultTimeout bounds each call when Config.HTTPClient is nil.

@@ -14,7 +14,7 @@ import (
 	gopaywechat "github.com/go-pay/gopay/wechat"
 
 	"cashier"
-	"cashier/channel/gopaykit"
+	"cashier/channel/internal/gopaykit"
 )
 
 // The words of v2 answers.

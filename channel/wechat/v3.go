@@ -17,7 +17,7 @@ import (
 	gopaywechat3 "github.com/go-pay/gopay/wechat/v3"
 
 	"cashier"
-	"cashier/channel/gopaykit"
+	"cashier/channel/internal/gopaykit"
 )
 
 // v3SignatureType is the only Wechatpay-Signature-Type accepted (no SM2).

@@ -39,7 +39,7 @@ import (
 	gopaywechat3 "github.com/go-pay/gopay/wechat/v3"
 
 	"cashier"
-	"cashier/channel/gopaykit"
+	"cashier/channel/internal/gopaykit"
 )
 
 // Gateways, in the order API's words. GatewayWeb is withdrawn: WeChat Pay
@@ -108,7 +108,6 @@ type WeChat struct {
 	baseURL      string
 	now          func() time.Time
 	log          *slog.Logger
-	beijing      *time.Location
 
 	// v2
 	apiKey   string
@@ -162,9 +161,6 @@ func New(cfg Config) (*WeChat, error) {
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
 	w.baseURL = u.String()
-	if w.beijing, err = beijingLocation(); err != nil {
-		return nil, err
-	}
 	hc := upstreamClient(cfg.HTTPClient, u)
 
 	switch w.version {
@@ -273,6 +269,21 @@ func (w *WeChat) Name() string { return cashier.ChannelWechat }
 
 // Gateways lists the gateways Prepare accepts.
 func (w *WeChat) Gateways() []string { return []string{GatewayApp, GatewayScan, GatewayWap} }
+
+// CheckGateway refuses web, which WeChat Pay withdrew (it has no desktop web
+// payment), saying what to use instead; other gateways must be listed.
+func (w *WeChat) CheckGateway(gateway string) error {
+	if gateway == GatewayWeb {
+		return cashier.Errorf(cashier.EINVALID, "gateway \"web\" of channel wechat is withdrawn: use \"scan\" for PC web pages")
+	}
+	return cashier.CheckGateway(w, gateway)
+}
+
+// RecordedHeaders are the headers v3 notifications are signed in: evidence,
+// kept with each message.
+func (w *WeChat) RecordedHeaders() []string {
+	return []string{"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial", "Wechatpay-Signature-Type"}
+}
 
 // APIVersion is the WeChat Pay API version the channel speaks: 2 or 3.
 func (w *WeChat) APIVersion() int { return w.version }

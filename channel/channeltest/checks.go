@@ -1,0 +1,281 @@
+package channeltest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cashier"
+	"cashier/sandbox"
+)
+
+// payEveryGateway: an order through each gateway, paid at the simulator
+// (the first through POST /sandbox/{channel}/pay, as a person would), is
+// paid once, by a notification cashier acknowledges; its attempt's number
+// has the channel's prefix.
+func (c *cashierUnderTest) payEveryGateway(t *testing.T) {
+	for i, gw := range gateways(c.ch) {
+		id, otn := c.mustBuy(t, gw)
+		if !strings.HasPrefix(otn, c.prefix) {
+			t.Errorf("%s: out_trade_no %s does not start with %s", gw, otn, c.prefix)
+		}
+		var ans *sandbox.PayAnswer
+		var err error
+		if i == 0 {
+			ans, err = c.payByRoute(t, otn)
+		} else {
+			ans, err = c.sim.Pay(context.Background(), otn, true, false)
+		}
+		if err != nil {
+			t.Fatalf("%s: pay at the simulator: %v", gw, err)
+		}
+		if !ans.Paid || !c.acknowledges(cashier.NotifyReply{Status: ans.NotifyStatus, Body: []byte(ans.NotifyReply)}) {
+			t.Errorf("%s: cashier answered the notification %d %q, not the channel's acknowledgement", gw, ans.NotifyStatus, ans.NotifyReply)
+		}
+		o := c.order(t, id)
+		if o.Status != "paid" || o.PaidAmount != o.Payable || o.Payments[0].Status != "paid" {
+			t.Errorf("%s: after paying, order %s (paid %d of %d), attempt %s", gw, o.Status, o.PaidAmount, o.Payable, o.Payments[0].Status)
+		}
+		if ms := c.outcomes(t, otn); len(ms) != 1 || ms[0].Outcome != cashier.InboundApplied || !ms[0].Verified {
+			t.Errorf("%s: recorded messages %+v, want one applied", gw, ms)
+		}
+	}
+}
+
+// payByRoute pays an attempt through POST /sandbox/{channel}/pay.
+func (c *cashierUnderTest) payByRoute(t *testing.T, otn string) (*sandbox.PayAnswer, error) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", c.url+"/sandbox/"+c.name+"/pay", strings.NewReader(url.Values{"out_trade_no": {otn}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var ans sandbox.PayAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || resp.StatusCode != 200 {
+		return nil, fmt.Errorf("POST /sandbox/%s/pay: %d %v", c.name, resp.StatusCode, err)
+	}
+	return &ans, nil
+}
+
+// listed: the admin API lists the channel, enabled, with its gateways.
+func (c *cashierUnderTest) listed(t *testing.T) {
+	r := c.call(t, "GET", "/admin/api/channels", c.app.AdminToken, "", "")
+	var list []struct {
+		Name     string   `json:"name"`
+		Enabled  bool     `json:"enabled"`
+		Gateways []string `json:"gateways"`
+		Prefix   string   `json:"out_trade_no_prefix"`
+	}
+	json.Unmarshal(r.Data, &list)
+	for _, ch := range list {
+		if ch.Name == c.name {
+			if !ch.Enabled || ch.Prefix != c.prefix || strings.Join(ch.Gateways, ",") != strings.Join(c.ch.Gateways(), ",") {
+				t.Errorf("listed as %+v", ch)
+			}
+			return
+		}
+	}
+	t.Errorf("GET /admin/api/channels does not list %s: %s", c.name, r.Data)
+}
+
+// concurrentDuplicates: the same genuine notification twenty times at once
+// changes the order once, and every delivery is acknowledged.
+func (c *cashierUnderTest) concurrentDuplicates(t *testing.T) {
+	id, otn := c.mustBuy(t, gateways(c.ch)[0])
+	ans, err := c.sim.Pay(context.Background(), otn, true, true)
+	if err != nil || ans.Notification == nil {
+		t.Fatalf("pay at the simulator, holding the notification: %v %+v", err, ans)
+	}
+	replies := make([]cashier.NotifyReply, 20)
+	var wg sync.WaitGroup
+	for i := range replies {
+		wg.Go(func() { replies[i] = c.post(t, ans.Notification) })
+	}
+	wg.Wait()
+	for i, r := range replies {
+		if !c.acknowledges(r) {
+			t.Errorf("delivery %d answered %d %q", i, r.Status, r.Body)
+		}
+	}
+	applied, duplicates := 0, 0
+	for _, m := range c.outcomes(t, otn) {
+		switch m.Outcome {
+		case cashier.InboundApplied:
+			applied++
+		case cashier.InboundDuplicate:
+			duplicates++
+		default:
+			t.Errorf("outcome %s (%s)", m.Outcome, m.Detail)
+		}
+	}
+	if applied != 1 || duplicates != 19 {
+		t.Errorf("%d applied, %d duplicates; want 1 and 19", applied, duplicates)
+	}
+	if n := c.count(t, "SELECT COUNT(*) FROM events WHERE type = 'order.paid' AND order_id = ?", id); n != 1 {
+		t.Errorf("%d order.paid events", n)
+	}
+	if o := c.order(t, id); o.Status != "paid" {
+		t.Errorf("order %s", o.Status)
+	}
+}
+
+// forgeries: a forged and a tampered notification are recorded as rejected
+// and unverified, answered "resend", and change nothing; the genuine one
+// then pays the order.
+func (c *cashierUnderTest) forgeries(t *testing.T) {
+	id, otn := c.mustBuy(t, gateways(c.ch)[0])
+	ans, err := c.sim.Pay(context.Background(), otn, true, true)
+	if err != nil || ans.Notification == nil {
+		t.Fatalf("pay at the simulator, holding the notification: %v %+v", err, ans)
+	}
+	for _, how := range []sandbox.Forgery{sandbox.Forged, sandbox.Tampered} {
+		before := c.count(t, "SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'rejected' AND NOT verified")
+		m, err := c.sim.Forge(ans.Notification, how)
+		if err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		if r := c.post(t, m); !c.asksResend(r) {
+			t.Errorf("%s notification answered %d %q, not the channel's resend", how, r.Status, r.Body)
+		}
+		if after := c.count(t, "SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'rejected' AND NOT verified"); after != before+1 {
+			t.Errorf("%s notification: %d rejected messages recorded, want 1", how, after-before)
+		}
+		if o := c.order(t, id); o.Status != "pending" || o.Payments[0].Status != "pending" {
+			t.Fatalf("%s notification changed the order: %s, attempt %s", how, o.Status, o.Payments[0].Status)
+		}
+	}
+	if r := c.post(t, ans.Notification); !c.acknowledges(r) {
+		t.Errorf("the genuine notification answered %d %q", r.Status, r.Body)
+	}
+	if o := c.order(t, id); o.Status != "paid" {
+		t.Errorf("order %s after the genuine notification", o.Status)
+	}
+}
+
+// garbage: what is not a notification of the channel is refused by
+// VerifyNotification with EINVALID or EFORBIDDEN, and answered "resend".
+func (c *cashierUnderTest) garbage(t *testing.T) {
+	for _, body := range []string{"", "not a notification", "{}", "<xml></xml>", "a=1&b=2"} {
+		_, err := c.ch.VerifyNotification(context.Background(), &cashier.InboundRequest{Method: "POST", Body: []byte(body)})
+		if code := cashier.ErrorCode(err); code != cashier.EINVALID && code != cashier.EFORBIDDEN {
+			t.Errorf("VerifyNotification(%q): %v, want invalid or forbidden", body, err)
+		}
+		if body == "" {
+			continue
+		}
+		r := c.post(t, &sandbox.Message{URL: c.url + "/api/v1/order/notify/" + c.name, Body: []byte(body)})
+		if !c.asksResend(r) {
+			t.Errorf("body %q answered %d %q", body, r.Status, r.Body)
+		}
+	}
+}
+
+// query: a Querier reports a trade paid at the channel, ENOTFOUND for one
+// it does not know, and an error (not "not found") when the channel fails.
+func (c *cashierUnderTest) query(t *testing.T) {
+	q, ok := c.ch.(cashier.Querier)
+	if !ok {
+		t.Skipf("%s cannot be asked about a trade", c.name)
+	}
+	ctx := context.Background()
+	id, otn := c.mustBuy(t, gateways(c.ch)[0])
+	if _, err := c.sim.Pay(ctx, otn, true, true); err != nil {
+		t.Fatal(err)
+	}
+	n, err := q.Query(ctx, otn)
+	if err != nil || n.Status != cashier.NotifyPaid || n.OutTradeNo != otn || n.Amount != c.order(t, id).Payable {
+		t.Errorf("query of a paid trade: %+v %v", n, err)
+	}
+	if _, err := q.Query(ctx, "NOSUCH"+strings.Repeat("0", 20)); cashier.ErrorCode(err) != cashier.ENOTFOUND {
+		t.Errorf("query of an unknown trade: %v, want not_found", err)
+	}
+	c.sim.Faults().Inject(sandbox.OpQuery, 1, sandbox.Fault{HTTPStatus: 500})
+	defer c.sim.Faults().Clear()
+	if _, err := q.Query(ctx, otn); err == nil || cashier.ErrorCode(err) == cashier.ENOTFOUND {
+		t.Errorf("query while the channel fails: %v, want an error that is not not_found", err)
+	}
+}
+
+// close: closing a trade the channel does not know is no error; closing one
+// paid at the channel is ECONFLICT.
+func (c *cashierUnderTest) close(t *testing.T) {
+	cl, ok := c.ch.(cashier.Closer)
+	if !ok {
+		t.Skipf("%s cannot close a trade", c.name)
+	}
+	ctx := context.Background()
+	if err := cl.Close(ctx, "NOSUCH"+strings.Repeat("1", 20)); err != nil {
+		t.Errorf("close of an unknown trade: %v", err)
+	}
+	_, otn := c.mustBuy(t, gateways(c.ch)[0])
+	if _, err := c.sim.Pay(ctx, otn, true, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Close(ctx, otn); cashier.ErrorCode(err) != cashier.ECONFLICT {
+		t.Errorf("close of a paid trade: %v, want conflict", err)
+	}
+}
+
+// refund: an operator's full refund of a paid order goes to the channel and
+// settles; a refund the channel does not know is ENOTFOUND.
+func (c *cashierUnderTest) refund(t *testing.T) {
+	rf, ok := c.ch.(cashier.Refunder)
+	if !ok {
+		t.Skipf("%s cannot refund", c.name)
+	}
+	ctx := context.Background()
+	id, otn := c.mustBuy(t, gateways(c.ch)[0])
+	if _, err := c.sim.Pay(ctx, otn, true, false); err != nil {
+		t.Fatal(err)
+	}
+	payable := c.order(t, id).Payable
+	r := c.call(t, "POST", "/admin/api/orders/"+id+"/refunds", c.app.AdminToken, "application/json",
+		fmt.Sprintf(`{"amount": %d, "reason": "conformance"}`, payable))
+	if r.Status != 202 {
+		t.Fatalf("refund: %d %s", r.Status, r.Message)
+	}
+	settler, _ := c.sim.(sandbox.RefundSettler)
+	eventually(t, "the refund settles", 30*time.Second, func() bool {
+		if settler != nil {
+			settler.SettlePendingRefunds(ctx)
+		}
+		return c.order(t, id).Status == "refunded"
+	})
+	if _, err := rf.QueryRefund(ctx, otn, "NOSUCHREFUND"); cashier.ErrorCode(err) != cashier.ENOTFOUND {
+		t.Errorf("query of an unknown refund: %v, want not_found", err)
+	}
+}
+
+// gatewayErrors: an unknown gateway is 400; a channel failing while an order
+// is placed is 502 and writes nothing, and the order API works again after.
+func (c *cashierUnderTest) gatewayErrors(t *testing.T) {
+	if len(c.ch.Gateways()) > 0 {
+		if r := c.buy(t, "no-such-gateway"); r.Status != 400 {
+			t.Errorf("unknown gateway: %d %s", r.Status, r.Message)
+		}
+	}
+	gw := gateways(c.ch)[0]
+	orders := c.count(t, "SELECT COUNT(*) FROM orders")
+	c.sim.Faults().Inject(sandbox.OpPrepare, 1, sandbox.Fault{HTTPStatus: 500})
+	r := c.buy(t, gw)
+	c.sim.Faults().Clear()
+	switch {
+	case r.Status == 200: // the channel makes no call to create a payment
+	case r.Status != 502:
+		t.Errorf("order while the channel fails: %d %s, want 502", r.Status, r.Message)
+	case c.count(t, "SELECT COUNT(*) FROM orders") != orders:
+		t.Errorf("a failed order was written")
+	}
+	if r := c.buy(t, gw); r.Status != 200 {
+		t.Errorf("order after the channel recovered: %d %s", r.Status, r.Message)
+	}
+}

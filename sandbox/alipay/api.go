@@ -1,0 +1,248 @@
+package alipay
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"cashier/internal/chinatime"
+	"cashier/sandbox"
+)
+
+// Gateway answer codes, Alipay's own.
+const (
+	codeSuccess         = "10000"
+	codeInvalidArgument = "40002"
+	codeBusinessFailed  = "40004"
+)
+
+// serveAPI answers server-to-server calls, signed form posts like the ones
+// Alipay's SDKs send, with the JSON Alipay answers: the method's response
+// object and the platform's signature over its exact bytes.
+func (a *Alipay) serveAPI(w http.ResponseWriter, r *http.Request) {
+	if !a.configured() {
+		http.Error(w, "the Alipay sandbox has no app id or keys", http.StatusServiceUnavailable)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, sandbox.MaxForm)
+	params, err := apiParams(r)
+	if err != nil {
+		a.writeAPI(w, r, "", invalid(subInvalidParameter, err.Error()))
+		return
+	}
+	method := params["method"]
+	if rf := a.verifyAppRequest(params); rf != nil {
+		a.log().InfoContext(r.Context(), "sandbox alipay: API call refused", "method", method, "err", rf)
+		a.writeAPI(w, r, method, invalid(rf.subCode, rf.reason))
+		return
+	}
+	var biz alipayBiz
+	if err := json.Unmarshal([]byte(params["biz_content"]), &biz); err != nil {
+		a.writeAPI(w, r, method, invalid(subInvalidParameter, "biz_content is not a JSON object"))
+		return
+	}
+	if biz.OutTradeNo == "" && biz.TradeNo == "" {
+		a.writeAPI(w, r, method, businessFailed("ACQ.INVALID_PARAMETER", "out_trade_no or trade_no is required"))
+		return
+	}
+	outTradeNo := biz.OutTradeNo
+	if outTradeNo == "" {
+		outTradeNo = a.outTradeNoOf(biz.TradeNo)
+	}
+	switch {
+	case !slices.Contains(alipayAPIMethods, method):
+		a.writeAPI(w, r, method, invalid(subInvalidMethod, fmt.Sprintf("method %q is not simulated", method)))
+		return
+	case outTradeNo == "":
+		a.writeAPI(w, r, method, tradeNotExist())
+		return
+	}
+	if f, ok := a.faults.Take(alipayOps[method]); ok {
+		if !f.Wait(r.Context()) {
+			return
+		}
+		switch {
+		case f.HTTPStatus != 0 && f.ErrCode == "":
+			http.Error(w, http.StatusText(f.HTTPStatus), f.HTTPStatus)
+			return
+		case f.ErrCode != "":
+			a.writeAPI(w, r, method, businessFailed(f.ErrCode, f.ErrCodeDes))
+			return
+		}
+	}
+	switch method {
+	case "alipay.trade.query":
+		a.writeAPI(w, r, method, a.apiQuery(outTradeNo))
+	case "alipay.trade.close":
+		a.writeAPI(w, r, method, a.apiClose(r.Context(), outTradeNo))
+	case "alipay.trade.refund":
+		a.writeAPI(w, r, method, a.apiRefund(r.Context(), outTradeNo, biz))
+	case "alipay.trade.fastpay.refund.query":
+		a.writeAPI(w, r, method, a.apiRefundQuery(outTradeNo, biz.OutRequestNo))
+	}
+}
+
+// alipayAPIMethods are the server-to-server methods the simulator answers.
+var alipayAPIMethods = []string{"alipay.trade.query", "alipay.trade.close", "alipay.trade.refund", "alipay.trade.fastpay.refund.query"}
+
+// alipayOps names each method's operation, for injected faults.
+var alipayOps = map[string]string{
+	"alipay.trade.query": sandbox.OpQuery, "alipay.trade.close": sandbox.OpClose,
+	"alipay.trade.refund": sandbox.OpRefund, "alipay.trade.fastpay.refund.query": sandbox.OpRefundQuery,
+}
+
+// alipayBiz is the biz_content of the simulated API methods, all in one.
+type alipayBiz struct {
+	OutTradeNo string `json:"out_trade_no"`
+	TradeNo    string `json:"trade_no"`
+	// refund_amount is a Price: Alipay takes "9.00" as well as 9.00.
+	RefundAmount json.Number `json:"refund_amount"`
+	OutRequestNo string      `json:"out_request_no"`
+	RefundReason string      `json:"refund_reason"`
+}
+
+// apiParams merges the form body and the URL query, as Alipay's gateway
+// does: the official SDKs send the common parameters in the query and
+// biz_content in the body.
+func apiParams(r *http.Request) (map[string]string, error) {
+	if err := r.ParseForm(); err != nil {
+		return nil, fmt.Errorf("the form cannot be read: %w", err)
+	}
+	params, err := singleValues(r.PostForm)
+	if err != nil {
+		return nil, err
+	}
+	query, err := singleValues(r.URL.Query())
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range query {
+		if old, ok := params[k]; ok && old != v {
+			return nil, fmt.Errorf("parameter %q differs between query and body", k)
+		}
+		params[k] = v
+	}
+	return params, nil
+}
+
+func (a *Alipay) apiQuery(outTradeNo string) map[string]string {
+	t, ok := a.lookupTrade(outTradeNo)
+	if !ok {
+		return tradeNotExist()
+	}
+	resp := map[string]string{
+		"code":             codeSuccess,
+		"msg":              "Success",
+		"out_trade_no":     t.OutTradeNo,
+		"trade_no":         t.TradeNo,
+		"trade_status":     t.Status,
+		"total_amount":     t.TotalAmount,
+		"buyer_logon_id":   "sandbox***@example.com",
+		"buyer_user_id":    a.buyerID(),
+		"buyer_pay_amount": "0.00",
+		"receipt_amount":   "0.00",
+		"invoice_amount":   "0.00",
+		"point_amount":     "0.00",
+	}
+	if t.Status == statusSuccess {
+		resp["buyer_pay_amount"] = t.TotalAmount
+		resp["receipt_amount"] = t.TotalAmount
+		resp["invoice_amount"] = t.TotalAmount
+		resp["send_pay_date"] = t.Paid.In(chinatime.Location()).Format(alipayTimeLayout)
+	}
+	return resp
+}
+
+// apiClose closes a trade waiting for the buyer. A trade the buyer never
+// opened exists only in cashier: when Lookup knows it, it is closed too, so
+// that it cannot be paid afterwards.
+func (a *Alipay) apiClose(ctx context.Context, outTradeNo string) map[string]string {
+	if _, ok := a.lookupTrade(outTradeNo); !ok {
+		if a.Lookup == nil {
+			return tradeNotExist()
+		}
+		cred, err := a.Lookup(ctx, outTradeNo)
+		if err != nil {
+			return tradeNotExist()
+		}
+		o, err := a.parseOrder(cred)
+		if err != nil || o.OutTradeNo != outTradeNo {
+			a.log().WarnContext(ctx, "sandbox alipay: looked-up credential unusable", "out_trade_no", outTradeNo, "err", err)
+			return tradeNotExist()
+		}
+		if _, err := a.openTrade(o); err != nil {
+			return tradeNotExist()
+		}
+	}
+	t, err := a.closeTrade(outTradeNo)
+	if err != nil {
+		return businessFailed("ACQ.TRADE_STATUS_ERROR", "交易状态不合法 (the trade is already paid)")
+	}
+	return map[string]string{"code": codeSuccess, "msg": "Success", "out_trade_no": t.OutTradeNo, "trade_no": t.TradeNo}
+}
+
+// closeTrade closes a known trade; closing a closed trade again is no error.
+func (a *Alipay) closeTrade(outTradeNo string) (alipayTrade, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t := a.trades[outTradeNo]
+	switch t.Status {
+	case statusWaitBuyerPay:
+		t.Status, t.Closed = statusClosed, a.now()
+	case statusClosed:
+	default:
+		return alipayTrade{}, fmt.Errorf("%w: trade %s is %s", errTradeConflict, outTradeNo, t.Status)
+	}
+	return *t, nil
+}
+
+func (a *Alipay) outTradeNoOf(tradeNo string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range a.trades {
+		if t.TradeNo == tradeNo {
+			return t.OutTradeNo
+		}
+	}
+	return ""
+}
+
+func invalid(subCode, subMsg string) map[string]string {
+	return map[string]string{"code": codeInvalidArgument, "msg": "Invalid Arguments", "sub_code": subCode, "sub_msg": subMsg}
+}
+
+func tradeNotExist() map[string]string {
+	return businessFailed("ACQ.TRADE_NOT_EXIST", "交易不存在 (trade does not exist)")
+}
+
+func businessFailed(subCode, subMsg string) map[string]string {
+	return map[string]string{"code": codeBusinessFailed, "msg": "Business Failed", "sub_code": subCode, "sub_msg": subMsg}
+}
+
+// writeAPI writes {"<method>_response": {...}, "sign": "..."}, the signature
+// covering the exact bytes written for the response object.
+func (a *Alipay) writeAPI(w http.ResponseWriter, r *http.Request, method string, resp map[string]string) {
+	key := "error_response"
+	if method != "" {
+		key = strings.ReplaceAll(method, ".", "_") + "_response"
+	}
+	raw, err := json.Marshal(resp)
+	if err != nil {
+		http.Error(w, "sandbox: encode answer", http.StatusInternalServerError)
+		return
+	}
+	sign, err := signSHA256(a.PlatformKey, raw)
+	if err != nil {
+		a.log().ErrorContext(r.Context(), "sandbox alipay: sign answer", "err", err)
+		http.Error(w, "sandbox: sign answer", http.StatusInternalServerError)
+		return
+	}
+	keyJSON, _ := json.Marshal(key)
+	signJSON, _ := json.Marshal(sign)
+	body := fmt.Sprintf(`{%s:%s,"sign":%s}`, keyJSON, raw, signJSON)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Write([]byte(body))
+}

@@ -1,0 +1,60 @@
+package alipay
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"net/url"
+
+	gopayalipay "github.com/go-pay/gopay/alipay"
+
+	"cashier/sandbox"
+)
+
+// Forge spoils a notification: Forged is signed with a key that is not
+// "Alipay's", Tampered pays 0.01 yuan more than was signed.
+func (a *Alipay) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Message, error) {
+	values, err := url.ParseQuery(string(n.Body))
+	if err != nil {
+		return nil, fmt.Errorf("not an Alipay notification: %w", err)
+	}
+	params, err := singleValues(values)
+	if err != nil {
+		return nil, err
+	}
+	switch how {
+	case sandbox.Forged:
+		key, err := a.forgerKey()
+		if err != nil {
+			return nil, err
+		}
+		sig, err := gopayalipay.GetRsaSign(bodyMap(params, "sign", "sign_type"), gopayalipay.RSA2, key)
+		if err != nil {
+			return nil, err
+		}
+		params["sign"] = sig
+	case sandbox.Tampered:
+		var yuan float64
+		if _, err := fmt.Sscanf(params["total_amount"], "%f", &yuan); err != nil {
+			return nil, fmt.Errorf("total_amount %q: %w", params["total_amount"], err)
+		}
+		params["total_amount"] = fmt.Sprintf("%.2f", yuan+0.01)
+	}
+	m := n.Clone()
+	m.Body = []byte(encodeForm(params))
+	return m, nil
+}
+
+// forgerKey is a real RSA key that is not Alipay's: what a forger has.
+func (a *Alipay) forgerKey() (*rsa.PrivateKey, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.forger == nil {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, err
+		}
+		a.forger = key
+	}
+	return a.forger, nil
+}
