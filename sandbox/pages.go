@@ -103,14 +103,17 @@ func WantsHTML(r *http.Request) bool {
 // MaxForm bounds the forms simulators read.
 const MaxForm = 1 << 20
 
-// WriteJSON writes an API client's answer.
+// WriteJSON writes an API client's answer, as written: cashier's XML
+// replies stay readable.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		http.Error(w, "sandbox: encode answer", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	w.Write(body.Bytes())
 }
