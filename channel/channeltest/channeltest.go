@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,6 +57,10 @@ func Run(t *testing.T, specs []channel.Spec, only ...string) {
 					t.Run("close", c.close)
 					t.Run("refund", c.refund)
 					t.Run("gateway errors", c.gatewayErrors)
+					t.Run("pay again, then cancel", c.repayAndCancel)
+					t.Run("a lost notification found by polling", c.lostNotification)
+					// Last: it moves the clock past every order's expiry.
+					t.Run("expiry", c.expiry)
 				})
 			})
 		}
@@ -72,7 +77,19 @@ type cashierUnderTest struct {
 	prefix string
 	ch     cashier.Channel
 	sim    sandbox.Simulator
+	clock  *clock
 }
+
+// clock is the time of the cashier under test, its jobs and its simulators:
+// tests move it instead of sleeping.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // start boots cashier with every channel of specs sandboxed, spec's with
 // section variant, on dsn, serving on loopback with its jobs working.
@@ -90,7 +107,9 @@ func start(t *testing.T, specs []channel.Spec, spec channel.Spec, variant, dsn s
 	}
 	cfg := app.Config{Data: filepath.Join(t.TempDir(), "data"), DB: dsn, PublicURL: base,
 		Channels: map[string]json.RawMessage{name: json.RawMessage(variant)}}
-	a, err := app.New(context.Background(), cfg, app.Options{Logger: log, Channels: specs, JobPollInterval: 20 * time.Millisecond})
+	clk := &clock{t: time.Now()}
+	a, err := app.New(context.Background(), cfg, app.Options{Logger: log, Channels: specs, Now: clk.Now, JobsUseNow: true,
+		JobPollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +127,7 @@ func start(t *testing.T, specs []channel.Spec, spec channel.Spec, variant, dsn s
 		a.Stop(ctx)
 		a.Close()
 	})
-	token, err := api.IssueToken(a.JWTSecret, app.DemoUser, time.Now(), time.Hour)
+	token, err := api.IssueToken(a.JWTSecret, app.DemoUser, time.Now(), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +139,7 @@ func start(t *testing.T, specs []channel.Spec, spec channel.Spec, variant, dsn s
 	if sim == nil {
 		t.Fatalf("%s has no simulator", name)
 	}
-	return &cashierUnderTest{t: t, app: a, url: base, token: token, name: name, prefix: spec.TradeNoPrefix, ch: ch, sim: sim}
+	return &cashierUnderTest{t: t, app: a, url: base, token: token, name: name, prefix: spec.TradeNoPrefix, ch: ch, sim: sim, clock: clk}
 }
 
 // envelope is the order API's answer.
