@@ -99,6 +99,21 @@ type Notification struct {
 	Refund *RefundResult
 }
 
+// MessageReplier is a channel whose acknowledgement depends on the message
+// (AdaPay's names the payment): Receive answers with ReplyTo instead of Reply.
+type MessageReplier interface {
+	ReplyTo(req *InboundRequest, ok bool) NotifyReply
+}
+
+// ReplyTo is the answer ch expects to req: ok=true for "received, stop
+// resending", ok=false for "resend later".
+func ReplyTo(ch Channel, req *InboundRequest, ok bool) NotifyReply {
+	if mr, isMR := ch.(MessageReplier); isMR {
+		return mr.ReplyTo(req, ok)
+	}
+	return ch.Reply(ok)
+}
+
 // NotifyReply is the HTTP answer a channel expects to a notification.
 type NotifyReply struct {
 	Status      int

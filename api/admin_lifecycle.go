@@ -195,3 +195,29 @@ func handleAdminChannels(co *checkout.Service) http.Handler {
 		writeOK(w, list(co.Channels(), toChannel))
 	})
 }
+
+// POST /admin/api/payments/{id}/refunded-outside: {"operator", "note"}: the
+// money of a payment that needs a refund was given back outside cashier.
+func handleAdminRefundedOutside(co *checkout.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		var in struct {
+			Operator string `json:"operator"`
+			Note     string `json:"note"`
+		}
+		if err := decodeJSON(r, &in); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		ref, err := co.RefundedOutside(r.Context(), id, in.Operator, in.Note)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, envelope{OrderID: idString(ref.OrderID), Data: toRefund(ref)})
+	})
+}

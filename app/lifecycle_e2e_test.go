@@ -189,6 +189,52 @@ func TestManualLateRefund(t *testing.T) {
 	})
 }
 
+// Money given back outside cashier (a channel's console, a channel without a
+// refund API) is recorded by an operator: who, when, how; once.
+func TestRefundedOutsideCashier(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		h := newHarnessWith(t, dsn, func(c *app.Config) { c.LateRefunds = "manual" }, app.Options{})
+		id, _ := h.mustBuy("app", nil)
+		h.post("/api/v1/orders/"+id+"/cancel", h.token, nil)
+		h.notify(signAlipay(t, h.platformKey(), h.alipayNotification(h.lastOutTradeNo(id), "6.00", nil)).Encode())
+		pid := itoa(h.order(id).Payments[0].ID)
+		path := "/admin/api/payments/" + pid + "/refunded-outside"
+		for _, bad := range []map[string]any{{"operator": "li.lei"}, {"note": "ref 1"}, {"operator": " ", "note": "ref 1"}} {
+			if r := h.admin("POST", path, bad); r.Status != 400 {
+				t.Errorf("%v: %d %s", bad, r.Status, r.Message)
+			}
+		}
+		if h.count("refunds") != 0 || h.order(id).Payments[0].Status != "needs_refund" {
+			t.Fatal("a refused request wrote")
+		}
+		r := h.admin("POST", path, map[string]any{"operator": "li.lei", "note": "refunded in the Alipay console, ref 2026-77"})
+		var ref struct {
+			Status, Reason, Detail string
+			Amount                 int64
+		}
+		json.Unmarshal(r.Data, &ref)
+		if r.Status != 200 || ref.Status != "succeeded" || ref.Amount != 600 || !strings.Contains(ref.Detail, "li.lei") ||
+			!strings.Contains(ref.Detail, "ref 2026-77") || ref.Reason != "refunded outside cashier" {
+			t.Fatalf("recorded: %d %s", r.Status, r.Data)
+		}
+		if o := h.order(id); o.Payments[0].Status != "refunded" || o.Status != "closed" {
+			t.Errorf("after: order %s, payment %s", o.Status, o.Payments[0].Status)
+		}
+		if h.events("refund.succeeded") != 1 {
+			t.Errorf("%d refund.succeeded events", h.events("refund.succeeded"))
+		}
+		if r := h.admin("POST", path, map[string]any{"operator": "li.lei", "note": "again"}); r.Status != 409 {
+			t.Errorf("twice: %d", r.Status)
+		}
+		paid, _ := h.mustBuy("app", nil)
+		h.pay("alipay", h.lastOutTradeNo(paid))
+		if r := h.admin("POST", "/admin/api/payments/"+itoa(h.order(paid).Payments[0].ID)+"/refunded-outside",
+			map[string]any{"operator": "x", "note": "y"}); r.Status != 409 {
+			t.Errorf("a payment that paid its order: %d", r.Status)
+		}
+	})
+}
+
 // Two attempts both paid: the order is paid once, the other is refunded.
 func TestDoublePaymentIsRefunded(t *testing.T) {
 	storetest.Dialects(t, func(t *testing.T, dsn string) {

@@ -66,13 +66,13 @@ func (s *Service) Receive(ctx context.Context, in Inbound) (cashier.NotifyReply,
 	n, err := ch.VerifyNotification(ctx, req)
 	if err != nil {
 		rc, err := s.recordRejected(ctx, in, msg, err)
-		return ch.Reply(rc.Reason == RejectNotOurs && err == nil), rc, err
+		return cashier.ReplyTo(ch, req, rc.Reason == RejectNotOurs && err == nil), rc, err
 	}
 	rc := &Receipt{}
 	if err := s.record(ctx, msg, n, rc); err != nil {
-		return ch.Reply(false), rc, err
+		return cashier.ReplyTo(ch, req, false), rc, err
 	}
-	return ch.Reply(true), rc, nil
+	return cashier.ReplyTo(ch, req, true), rc, nil
 }
 
 // recordRejected records a message that failed verification, unless Admit

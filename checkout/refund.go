@@ -344,3 +344,60 @@ func (s *Service) applyRefundNotice(ctx context.Context, tx cashier.Tx, channel 
 	}
 	return nil
 }
+
+// RefundedOutside records that an operator gave back, outside cashier (in
+// the channel's console, by bank transfer…), the money of a payment that
+// needs a refund: for channels without a refund API, and for a refund that
+// could not be made through one. The payment becomes refunded through a
+// succeeded refund whose detail says who did it, when, and their note.
+func (s *Service) RefundedOutside(ctx context.Context, paymentID int64, operator, note string) (*cashier.Refund, error) {
+	operator, note = strings.TrimSpace(operator), strings.TrimSpace(note)
+	if operator == "" || note == "" {
+		return nil, cashier.Errorf(cashier.EINVALID, "operator and note are required: who refunded, and how (a reference)")
+	}
+	if len([]rune(operator)) > 100 || len([]rune(note)) > 500 {
+		return nil, cashier.Errorf(cashier.EINVALID, "operator is at most 100 characters, note at most 500")
+	}
+	var r *cashier.Refund
+	err := s.store.Update(ctx, func(tx cashier.Tx) error {
+		if err := tx.LockPayment(ctx, paymentID); err != nil {
+			return err
+		}
+		p, err := tx.Payment(ctx, paymentID)
+		if err != nil {
+			return err
+		}
+		if p.Status != cashier.PaymentNeedsRefund {
+			return cashier.Errorf(cashier.ECONFLICT, "payment %d is %s: only a payment that needs a refund can be marked refunded outside cashier", p.ID, p.Status)
+		}
+		o, err := tx.Order(ctx, p.OrderID)
+		if err != nil {
+			return err
+		}
+		for _, other := range o.Refunds {
+			if other.PaymentID == p.ID && other.Status == cashier.RefundPending {
+				return cashier.Errorf(cashier.ECONFLICT, "refund %s of payment %d is under way at the channel: wait for it to settle", other.OutRefundNo, p.ID)
+			}
+		}
+		now := s.now()
+		no, err := newOutRefundNo(now)
+		if err != nil {
+			return err
+		}
+		r = &cashier.Refund{OrderID: p.OrderID, PaymentID: p.ID, OutRefundNo: no, Amount: p.Amount,
+			Reason: "refunded outside cashier", Status: cashier.RefundPending, CreatedAt: now}
+		if err := tx.InsertRefund(ctx, r); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("refunded outside cashier by %s at %s: %s", operator, now.UTC().Format(time.RFC3339), note)
+		if _, err := s.settleRefundTx(ctx, tx, no, cashier.RefundResult{OutRefundNo: no, Status: cashier.RefundSucceeded, Amount: p.Amount, Detail: detail}); err != nil {
+			return err
+		}
+		r.Status, r.Detail, r.SettledAt = cashier.RefundSucceeded, detail, now
+		return nil
+	})
+	if err == nil {
+		s.log.InfoContext(ctx, "payment refunded outside cashier", "payment_id", paymentID, "operator", operator)
+	}
+	return r, err
+}

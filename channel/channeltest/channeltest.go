@@ -224,16 +224,19 @@ func (c *cashierUnderTest) post(t *testing.T, m *sandbox.Message) cashier.Notify
 	return cashier.NotifyReply{Status: status, Body: []byte(reply)}
 }
 
-// acknowledges reports whether a reply is the channel's "received".
-func (c *cashierUnderTest) acknowledges(r cashier.NotifyReply) bool {
-	ok := c.ch.Reply(true)
-	return r.Status == ok.Status && string(r.Body) == string(ok.Body)
+// acknowledges reports whether r is the channel's "received" to m.
+func (c *cashierUnderTest) acknowledges(r cashier.NotifyReply, m *sandbox.Message) bool {
+	return c.isReply(r, m, true)
 }
 
-// asksResend reports whether a reply is the channel's "resend later".
-func (c *cashierUnderTest) asksResend(r cashier.NotifyReply) bool {
-	again := c.ch.Reply(false)
-	return r.Status == again.Status && string(r.Body) == string(again.Body)
+// asksResend reports whether r is the channel's "resend later" to m.
+func (c *cashierUnderTest) asksResend(r cashier.NotifyReply, m *sandbox.Message) bool {
+	return c.isReply(r, m, false)
+}
+
+func (c *cashierUnderTest) isReply(r cashier.NotifyReply, m *sandbox.Message, ok bool) bool {
+	want := cashier.ReplyTo(c.ch, &cashier.InboundRequest{Method: "POST", Headers: m.Header, Body: m.Body}, ok)
+	return r.Status == want.Status && string(r.Body) == string(want.Body)
 }
 
 // outcomes lists the recorded outcomes of an attempt's messages.

@@ -35,7 +35,11 @@ func (c *cashierUnderTest) payEveryGateway(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: pay at the simulator: %v", gw, err)
 		}
-		if !ans.Paid || !c.acknowledges(cashier.NotifyReply{Status: ans.NotifyStatus, Body: []byte(ans.NotifyReply)}) {
+		reply := cashier.NotifyReply{Status: ans.NotifyStatus, Body: []byte(ans.NotifyReply)}
+		switch {
+		case !ans.Paid || ans.NotifyStatus == 0:
+			t.Errorf("%s: the simulator answered %+v", gw, ans)
+		case ans.Notification != nil && !c.acknowledges(reply, ans.Notification):
 			t.Errorf("%s: cashier answered the notification %d %q, not the channel's acknowledgement", gw, ans.NotifyStatus, ans.NotifyReply)
 		}
 		o := c.order(t, id)
@@ -102,7 +106,7 @@ func (c *cashierUnderTest) concurrentDuplicates(t *testing.T) {
 	}
 	wg.Wait()
 	for i, r := range replies {
-		if !c.acknowledges(r) {
+		if !c.acknowledges(r, ans.Notification) {
 			t.Errorf("delivery %d answered %d %q", i, r.Status, r.Body)
 		}
 	}
@@ -143,7 +147,7 @@ func (c *cashierUnderTest) forgeries(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", how, err)
 		}
-		if r := c.post(t, m); !c.asksResend(r) {
+		if r := c.post(t, m); !c.asksResend(r, m) {
 			t.Errorf("%s notification answered %d %q, not the channel's resend", how, r.Status, r.Body)
 		}
 		if after := c.count(t, "SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'rejected' AND NOT verified"); after != before+1 {
@@ -153,7 +157,7 @@ func (c *cashierUnderTest) forgeries(t *testing.T) {
 			t.Fatalf("%s notification changed the order: %s, attempt %s", how, o.Status, o.Payments[0].Status)
 		}
 	}
-	if r := c.post(t, ans.Notification); !c.acknowledges(r) {
+	if r := c.post(t, ans.Notification); !c.acknowledges(r, ans.Notification) {
 		t.Errorf("the genuine notification answered %d %q", r.Status, r.Body)
 	}
 	if o := c.order(t, id); o.Status != "paid" {
@@ -172,8 +176,8 @@ func (c *cashierUnderTest) garbage(t *testing.T) {
 		if body == "" {
 			continue
 		}
-		r := c.post(t, &sandbox.Message{URL: c.url + "/api/v1/order/notify/" + c.name, Body: []byte(body)})
-		if !c.asksResend(r) {
+		m := &sandbox.Message{URL: c.url + "/api/v1/order/notify/" + c.name, Body: []byte(body)}
+		if r := c.post(t, m); !c.asksResend(r, m) {
 			t.Errorf("body %q answered %d %q", body, r.Status, r.Body)
 		}
 	}

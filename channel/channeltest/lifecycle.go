@@ -45,7 +45,7 @@ func (c *cashierUnderTest) repayAndCancel(t *testing.T) {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	if !c.acknowledges(cashier.NotifyReply{Status: ans.NotifyStatus, Body: []byte(ans.NotifyReply)}) {
+	if !c.acknowledges(cashier.NotifyReply{Status: ans.NotifyStatus, Body: []byte(ans.NotifyReply)}, ans.Notification) {
 		t.Errorf("late notification answered %d %q", ans.NotifyStatus, ans.NotifyReply)
 	}
 	want := "needs_refund"
