@@ -121,10 +121,18 @@ type NotifyReply struct {
 	Body        []byte
 }
 
+// Trade names an attempt at its channel: our out_trade_no, and the channel's
+// number for it when the channel gave one (AdaPay's payment id, needed to ask
+// about the trade; WeChat's prepay id or transaction id).
+type Trade struct {
+	OutTradeNo     string
+	ChannelTradeNo string
+}
+
 // Querier is a channel that can be asked about an attempt, for when its
 // notification never came. A trade the channel does not know is ENOTFOUND.
 type Querier interface {
-	Query(ctx context.Context, outTradeNo string) (*Notification, error)
+	Query(ctx context.Context, t Trade) (*Notification, error)
 }
 
 // GatewayChecker is a channel with rules about its gateways beyond the list
@@ -166,5 +174,5 @@ type HeaderRecorder interface {
 // pay it after cashier gave up on it. Closing a trade the channel does not
 // know is not an error; closing one already paid is ECONFLICT.
 type Closer interface {
-	Close(ctx context.Context, outTradeNo string) error
+	Close(ctx context.Context, t Trade) error
 }

@@ -31,12 +31,13 @@ type Refund struct {
 
 // RefundRequest asks a channel to refund part or all of an attempt.
 type RefundRequest struct {
-	OutTradeNo  string
-	OutRefundNo string // unique per refund: the channel deduplicates on it
-	Amount      int64  // this refund, fen
-	Total       int64  // the attempt's amount, fen (WeChat wants it)
-	Reason      string
-	NotifyURL   string // where the channel notifies the outcome, if it does
+	OutTradeNo     string
+	ChannelTradeNo string // the channel's number for the attempt, when it gave one
+	OutRefundNo    string // unique per refund: the channel deduplicates on it
+	Amount         int64  // this refund, fen
+	Total          int64  // the attempt's amount, fen (WeChat wants it)
+	Reason         string
+	NotifyURL      string // where the channel notifies the outcome, if it does
 }
 
 // RefundResult is what a channel says of a refund.
@@ -54,5 +55,5 @@ type RefundResult struct {
 // know is ENOTFOUND from QueryRefund.
 type Refunder interface {
 	Refund(ctx context.Context, req RefundRequest) (*RefundResult, error)
-	QueryRefund(ctx context.Context, outTradeNo, outRefundNo string) (*RefundResult, error)
+	QueryRefund(ctx context.Context, t Trade, outRefundNo string) (*RefundResult, error)
 }

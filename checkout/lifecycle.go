@@ -77,7 +77,7 @@ func (s *Service) PollPayment(ctx context.Context, paymentID int64) (again time.
 	if !ok {
 		return 0, nil
 	}
-	n, err := q.Query(ctx, p.OutTradeNo)
+	n, err := q.Query(ctx, cashier.Trade{OutTradeNo: p.OutTradeNo, ChannelTradeNo: p.ChannelTradeNo})
 	switch {
 	case cashier.ErrorCode(err) == cashier.ENOTFOUND:
 		// The buyer has not opened it yet (an Alipay app trade exists only then).

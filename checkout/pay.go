@@ -181,7 +181,7 @@ func (s *Service) closeAtChannels(ctx context.Context, payments []cashier.Paymen
 		if !ok {
 			continue
 		}
-		err := closer.Close(ctx, p.OutTradeNo)
+		err := closer.Close(ctx, cashier.Trade{OutTradeNo: p.OutTradeNo, ChannelTradeNo: p.ChannelTradeNo})
 		if cashier.ErrorCode(err) == cashier.ECONFLICT {
 			// Paid just before the close: ask, rather than wait for a
 			// notification that may have been lost.
@@ -199,7 +199,7 @@ func (s *Service) closeAtChannels(ctx context.Context, payments []cashier.Paymen
 // what it answers; if the answer cannot be had now, polling asks again.
 func (s *Service) queryPaid(ctx context.Context, p cashier.Payment) error {
 	if q, ok := s.channels[p.Channel].(cashier.Querier); ok {
-		n, err := q.Query(ctx, p.OutTradeNo)
+		n, err := q.Query(ctx, cashier.Trade{OutTradeNo: p.OutTradeNo, ChannelTradeNo: p.ChannelTradeNo})
 		if err == nil && n.Status != cashier.NotifyPending {
 			return s.applyQueried(ctx, p.Channel, n)
 		}

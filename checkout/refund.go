@@ -193,14 +193,14 @@ func (s *Service) ProcessRefund(ctx context.Context, refundID int64, attempt int
 		return 0, s.settleRefund(ctx, r.OutRefundNo, cashier.RefundResult{Status: cashier.RefundFailed,
 			Detail: "channel " + p.Channel + " cannot refund"})
 	}
-	res, err := ch.QueryRefund(ctx, p.OutTradeNo, r.OutRefundNo)
+	res, err := ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: p.OutTradeNo, ChannelTradeNo: p.ChannelTradeNo}, r.OutRefundNo)
 	if err != nil && cashier.ErrorCode(err) != cashier.ENOTFOUND {
 		// Whether the refund was made is unknown: never settle it as failed
 		// on that; River asks again with backoff.
 		return 0, err
 	}
 	if err != nil {
-		res, err = ch.Refund(ctx, cashier.RefundRequest{OutTradeNo: p.OutTradeNo, OutRefundNo: r.OutRefundNo,
+		res, err = ch.Refund(ctx, cashier.RefundRequest{OutTradeNo: p.OutTradeNo, ChannelTradeNo: p.ChannelTradeNo, OutRefundNo: r.OutRefundNo,
 			Amount: r.Amount, Total: p.Amount, Reason: r.Reason, NotifyURL: s.urls.NotifyURL(p.Channel)})
 	}
 	switch code := cashier.ErrorCode(err); {

@@ -108,7 +108,7 @@ func (a *Alipay) Refund(ctx context.Context, req cashier.RefundRequest) (*cashie
 		a.log.InfoContext(ctx, "alipay: refunded", "out_trade_no", req.OutTradeNo, "out_request_no", req.OutRefundNo, "refund_fee", r.RefundFee)
 		return res, nil
 	}
-	q, err := a.QueryRefund(ctx, req.OutTradeNo, req.OutRefundNo)
+	q, err := a.QueryRefund(ctx, cashier.Trade{OutTradeNo: req.OutTradeNo}, req.OutRefundNo)
 	switch {
 	case err != nil || q.Status != cashier.RefundSucceeded:
 		// Accepted, not (yet) seen made: the caller asks again later.
@@ -124,7 +124,8 @@ func (a *Alipay) Refund(ctx context.Context, req cashier.RefundRequest) (*cashie
 // QueryRefund asks Alipay about the refund outRefundNo (out_request_no) of
 // the attempt outTradeNo (alipay.trade.fastpay.refund.query). A refund
 // Alipay does not know, or a trade it does not know, is ENOTFOUND.
-func (a *Alipay) QueryRefund(ctx context.Context, outTradeNo, outRefundNo string) (*cashier.RefundResult, error) {
+func (a *Alipay) QueryRefund(ctx context.Context, t cashier.Trade, outRefundNo string) (*cashier.RefundResult, error) {
+	outTradeNo := t.OutTradeNo
 	const method = "alipay.trade.fastpay.refund.query"
 	if err := checkRefundNos(outTradeNo, outRefundNo); err != nil {
 		return nil, err

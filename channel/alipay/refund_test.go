@@ -96,7 +96,7 @@ func TestRefundThroughSandbox(t *testing.T) {
 		w.settle("AR-FULL", 1000, "success")
 		res, err := w.refund("AR-FULL", "AR-FULL-1", 1000, 1000)
 		wantRefund(t, res, err, succeeded("AR-FULL", "AR-FULL-1", 1000))
-		res, err = w.ch.QueryRefund(ctx, "AR-FULL", "AR-FULL-1")
+		res, err = w.ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: "AR-FULL"}, "AR-FULL-1")
 		wantRefund(t, res, err, succeeded("AR-FULL", "AR-FULL-1", 1000))
 		_, err = w.refund("AR-FULL", "AR-FULL-2", 1, 1000)
 		wantCode(t, err, cashier.ECHANNEL)
@@ -118,9 +118,9 @@ func TestRefundThroughSandbox(t *testing.T) {
 		if !errors.As(err, &apiErr) || apiErr.SubCode != SubCodeRefundAmountExceeded || !strings.Contains(cashier.ErrorMessage(err), "退款金额超限") {
 			t.Errorf("over-refund: %v", err)
 		}
-		_, err = w.ch.QueryRefund(ctx, "AR-PART", "AR-PART-3")
+		_, err = w.ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: "AR-PART"}, "AR-PART-3")
 		wantCode(t, err, cashier.ENOTFOUND)
-		res, err = w.ch.QueryRefund(ctx, "AR-PART", "AR-PART-1")
+		res, err = w.ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: "AR-PART"}, "AR-PART-1")
 		wantRefund(t, res, err, succeeded("AR-PART", "AR-PART-1", 600))
 		// The same number for another amount.
 		_, err = w.refund("AR-PART", "AR-PART-1", 500, 1000)
@@ -134,7 +134,7 @@ func TestRefundThroughSandbox(t *testing.T) {
 		if !errors.As(err, &apiErr) || apiErr.SubCode != SubCodeTradeNotExist {
 			t.Errorf("unknown trade: %v", err)
 		}
-		_, err = w.ch.QueryRefund(ctx, "AR-NONE", "AR-NONE-1")
+		_, err = w.ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: "AR-NONE"}, "AR-NONE-1")
 		wantCode(t, err, cashier.ENOTFOUND)
 
 		w.settle("AR-CLOSED", 100, "fail")
@@ -162,7 +162,7 @@ func TestRefundThroughSandbox(t *testing.T) {
 			_, err := w.ch.Refund(ctx, req)
 			wantCode(t, err, cashier.EINVALID)
 		}
-		_, err := w.ch.QueryRefund(ctx, "AR-FULL", "")
+		_, err := w.ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: "AR-FULL"}, "")
 		wantCode(t, err, cashier.EINVALID)
 	})
 }
@@ -243,13 +243,13 @@ func TestRefundAnswers(t *testing.T) {
 		}
 	}
 
-	res, err = a.QueryRefund(ctx, "R1", "no-status")
+	res, err = a.QueryRefund(ctx, cashier.Trade{OutTradeNo: "R1"}, "no-status")
 	wantRefund(t, res, err, cashier.RefundResult{OutTradeNo: "R1", OutRefundNo: "no-status", Status: cashier.RefundPending, Amount: 1234})
-	_, err = a.QueryRefund(ctx, "R1", "processing")
+	_, err = a.QueryRefund(ctx, cashier.Trade{OutTradeNo: "R1"}, "processing")
 	wantCode(t, err, cashier.ENOTFOUND)
-	_, err = a.QueryRefund(ctx, "R1", "weird")
+	_, err = a.QueryRefund(ctx, cashier.Trade{OutTradeNo: "R1"}, "weird")
 	wantCode(t, err, cashier.ECHANNEL)
-	_, err = a.QueryRefund(ctx, "R1", "other")
+	_, err = a.QueryRefund(ctx, cashier.Trade{OutTradeNo: "R1"}, "other")
 	wantCode(t, err, cashier.ECHANNEL)
 }
 
@@ -280,7 +280,7 @@ func TestRefundTransport(t *testing.T) {
 	srv.Close()
 	_, err = a.Refund(ctx, req)
 	wantCode(t, err, cashier.EUNAVAILABLE)
-	_, err = a.QueryRefund(ctx, "R1", "R1-1")
+	_, err = a.QueryRefund(ctx, cashier.Trade{OutTradeNo: "R1"}, "R1-1")
 	wantCode(t, err, cashier.EUNAVAILABLE)
 }
 

@@ -52,7 +52,8 @@ func (e *APIError) message() string {
 // Query asks Alipay about the attempt out_trade_no (alipay.trade.query). A
 // trade Alipay does not know, because the buyer never opened it, is an
 // ENOTFOUND error whose cause is an *APIError with SubCodeTradeNotExist.
-func (a *Alipay) Query(ctx context.Context, outTradeNo string) (*cashier.Notification, error) {
+func (a *Alipay) Query(ctx context.Context, t cashier.Trade) (*cashier.Notification, error) {
+	outTradeNo := t.OutTradeNo
 	const method = "alipay.trade.query"
 	ctx, x := gopaykit.WithExchange(ctx)
 	rsp, err := a.client.TradeQuery(ctx, gopay.BodyMap{"out_trade_no": outTradeNo})
@@ -91,7 +92,8 @@ func (a *Alipay) Query(ctx context.Context, outTradeNo string) (*cashier.Notific
 // it can no longer be paid. A trade Alipay does not know cannot be paid
 // either, so that is no error. A trade already paid is an ECONFLICT error
 // whose cause is an *APIError with SubCodeTradeStatusError.
-func (a *Alipay) Close(ctx context.Context, outTradeNo string) error {
+func (a *Alipay) Close(ctx context.Context, t cashier.Trade) error {
+	outTradeNo := t.OutTradeNo
 	const method = "alipay.trade.close"
 	ctx, x := gopaykit.WithExchange(ctx)
 	rsp, err := a.client.TradeClose(ctx, gopay.BodyMap{"out_trade_no": outTradeNo})

@@ -91,7 +91,7 @@ func TestQuery(t *testing.T) {
 		}
 	})
 	ctx := context.Background()
-	n, err := a.Query(ctx, "P1")
+	n, err := a.Query(ctx, cashier.Trade{OutTradeNo: "P1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,19 +99,19 @@ func TestQuery(t *testing.T) {
 		t.Errorf("query result %+v", n)
 	}
 
-	_, err = a.Query(ctx, "nope")
+	_, err = a.Query(ctx, cashier.Trade{OutTradeNo: "nope"})
 	wantCode(t, err, cashier.ENOTFOUND)
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.SubCode != SubCodeTradeNotExist {
 		t.Errorf("cause %v", err)
 	}
-	_, err = a.Query(ctx, "denied")
+	_, err = a.Query(ctx, cashier.Trade{OutTradeNo: "denied"})
 	wantCode(t, err, cashier.ECHANNEL)
 	if !strings.Contains(cashier.ErrorMessage(err), "系统错误") {
 		t.Errorf("message %q lacks sub_msg", cashier.ErrorMessage(err))
 	}
 	for _, no := range []string{"swapped", "forged", "unsigned", "weird"} {
-		_, err = a.Query(ctx, no)
+		_, err = a.Query(ctx, cashier.Trade{OutTradeNo: no})
 		wantCode(t, err, cashier.ECHANNEL)
 	}
 }
@@ -143,17 +143,17 @@ func TestClose(t *testing.T) {
 		return raw, platformSign(t, raw)
 	})
 	ctx := context.Background()
-	if err := a.Close(ctx, "open"); err != nil {
+	if err := a.Close(ctx, cashier.Trade{OutTradeNo: "open"}); err != nil {
 		t.Errorf("close open trade: %v", err)
 	}
-	if err := a.Close(ctx, "unknown"); err != nil {
+	if err := a.Close(ctx, cashier.Trade{OutTradeNo: "unknown"}); err != nil {
 		t.Errorf("close unknown trade: %v", err)
 	}
-	wantCode(t, a.Close(ctx, "paid"), cashier.ECONFLICT)
-	wantCode(t, a.Close(ctx, "unsigned-missing"), cashier.ECHANNEL)
-	wantCode(t, a.Close(ctx, "forged-missing"), cashier.ECHANNEL)
-	wantCode(t, a.Close(ctx, "bad-sign"), cashier.ECHANNEL)
-	err := a.Close(ctx, "invalid-args")
+	wantCode(t, a.Close(ctx, cashier.Trade{OutTradeNo: "paid"}), cashier.ECONFLICT)
+	wantCode(t, a.Close(ctx, cashier.Trade{OutTradeNo: "unsigned-missing"}), cashier.ECHANNEL)
+	wantCode(t, a.Close(ctx, cashier.Trade{OutTradeNo: "forged-missing"}), cashier.ECHANNEL)
+	wantCode(t, a.Close(ctx, cashier.Trade{OutTradeNo: "bad-sign"}), cashier.ECHANNEL)
+	err := a.Close(ctx, cashier.Trade{OutTradeNo: "invalid-args"})
 	wantCode(t, err, cashier.ECHANNEL)
 	if !strings.Contains(cashier.ErrorMessage(err), "验签出错") {
 		t.Errorf("message %q lacks sub_msg", cashier.ErrorMessage(err))
@@ -172,17 +172,17 @@ func TestGatewayFailures(t *testing.T) {
 	cfg.GatewayURL = srv.URL + "/gateway.do"
 	a := newTestAlipay(t, cfg)
 	ctx := context.Background()
-	_, err := a.Query(ctx, "P1")
+	_, err := a.Query(ctx, cashier.Trade{OutTradeNo: "P1"})
 	wantCode(t, err, cashier.ECHANNEL)
-	_, err = a.Query(ctx, "html")
+	_, err = a.Query(ctx, cashier.Trade{OutTradeNo: "html"})
 	wantCode(t, err, cashier.ECHANNEL)
 	srv.Close()
-	_, err = a.Query(ctx, "P1")
+	_, err = a.Query(ctx, cashier.Trade{OutTradeNo: "P1"})
 	wantCode(t, err, cashier.EUNAVAILABLE)
 
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	err = a.Close(cancelled, "P1")
+	err = a.Close(cancelled, cashier.Trade{OutTradeNo: "P1"})
 	if err == nil {
 		t.Error("cancelled context ignored")
 	}
@@ -209,18 +209,18 @@ func TestCertificateModeResponses(t *testing.T) {
 	a := newTestAlipay(t, cfg)
 
 	answerSN, answerSign = platformSN, platformSign(t, raw)
-	n, err := a.Query(context.Background(), "C1")
+	n, err := a.Query(context.Background(), cashier.Trade{OutTradeNo: "C1"})
 	if err != nil || n.Status != cashier.NotifyPending {
 		t.Fatalf("query: %+v, %v", n, err)
 	}
 	// Signed by someone else.
 	answerSign = testSign(t, otherKey(), raw)
-	_, err = a.Query(context.Background(), "C1")
+	_, err = a.Query(context.Background(), cashier.Trade{OutTradeNo: "C1"})
 	wantCode(t, err, cashier.ECHANNEL)
 	answerSign = platformSign(t, raw)
 	// Alipay signed with a certificate we do not have: rotated.
 	answerSN = "0123456789abcdef0123456789abcdef"
-	_, err = a.Query(context.Background(), "C1")
+	_, err = a.Query(context.Background(), cashier.Trade{OutTradeNo: "C1"})
 	wantCode(t, err, cashier.ECHANNEL)
 }
 

@@ -195,16 +195,16 @@ func (c *cashierUnderTest) query(t *testing.T) {
 	if _, err := c.sim.Pay(ctx, otn, true, true); err != nil {
 		t.Fatal(err)
 	}
-	n, err := q.Query(ctx, otn)
+	n, err := q.Query(ctx, cashier.Trade{OutTradeNo: otn})
 	if err != nil || n.Status != cashier.NotifyPaid || n.OutTradeNo != otn || n.Amount != c.order(t, id).Payable {
 		t.Errorf("query of a paid trade: %+v %v", n, err)
 	}
-	if _, err := q.Query(ctx, "NOSUCH"+strings.Repeat("0", 20)); cashier.ErrorCode(err) != cashier.ENOTFOUND {
+	if _, err := q.Query(ctx, cashier.Trade{OutTradeNo: "NOSUCH" + strings.Repeat("0", 20)}); cashier.ErrorCode(err) != cashier.ENOTFOUND {
 		t.Errorf("query of an unknown trade: %v, want not_found", err)
 	}
 	c.sim.Faults().Inject(sandbox.OpQuery, 1, sandbox.Fault{HTTPStatus: 500})
 	defer c.sim.Faults().Clear()
-	if _, err := q.Query(ctx, otn); err == nil || cashier.ErrorCode(err) == cashier.ENOTFOUND {
+	if _, err := q.Query(ctx, cashier.Trade{OutTradeNo: otn}); err == nil || cashier.ErrorCode(err) == cashier.ENOTFOUND {
 		t.Errorf("query while the channel fails: %v, want an error that is not not_found", err)
 	}
 }
@@ -217,14 +217,14 @@ func (c *cashierUnderTest) close(t *testing.T) {
 		t.Skipf("%s cannot close a trade", c.name)
 	}
 	ctx := context.Background()
-	if err := cl.Close(ctx, "NOSUCH"+strings.Repeat("1", 20)); err != nil {
+	if err := cl.Close(ctx, cashier.Trade{OutTradeNo: "NOSUCH" + strings.Repeat("1", 20)}); err != nil {
 		t.Errorf("close of an unknown trade: %v", err)
 	}
 	_, otn := c.mustBuy(t, gateways(c.ch)[0])
 	if _, err := c.sim.Pay(ctx, otn, true, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := cl.Close(ctx, otn); cashier.ErrorCode(err) != cashier.ECONFLICT {
+	if err := cl.Close(ctx, cashier.Trade{OutTradeNo: otn}); cashier.ErrorCode(err) != cashier.ECONFLICT {
 		t.Errorf("close of a paid trade: %v, want conflict", err)
 	}
 }
@@ -254,7 +254,7 @@ func (c *cashierUnderTest) refund(t *testing.T) {
 		}
 		return c.order(t, id).Status == "refunded"
 	})
-	if _, err := rf.QueryRefund(ctx, otn, "NOSUCHREFUND"); cashier.ErrorCode(err) != cashier.ENOTFOUND {
+	if _, err := rf.QueryRefund(ctx, cashier.Trade{OutTradeNo: otn}, "NOSUCHREFUND"); cashier.ErrorCode(err) != cashier.ENOTFOUND {
 		t.Errorf("query of an unknown refund: %v, want not_found", err)
 	}
 }

@@ -33,9 +33,9 @@ func TestUpstreamFaults(t *testing.T) {
 				w := newTestWeChat(t, testConfig(version, "http://"+closedPort(t)+"/sandbox/wechat"))
 				_, err := w.Prepare(t.Context(), prepareRequest("app", "WFCLOSED"))
 				wantChannelError(t, err, "WeChat Pay is not reachable")
-				_, err = w.Query(t.Context(), "WFCLOSED")
+				_, err = w.Query(t.Context(), cashier.Trade{OutTradeNo: "WFCLOSED"})
 				wantChannelError(t, err, "WeChat Pay is not reachable")
-				wantChannelError(t, w.Close(t.Context(), "WFCLOSED"), "WeChat Pay is not reachable")
+				wantChannelError(t, w.Close(t.Context(), cashier.Trade{OutTradeNo: "WFCLOSED"}), "WeChat Pay is not reachable")
 			})
 
 			for _, tc := range []struct {
@@ -82,14 +82,14 @@ func TestUpstreamFaults(t *testing.T) {
 			t.Run("query and close refusals", func(t *testing.T) {
 				w := newWorld(t, version, "")
 				w.sandbox.Faults().Inject(sandbox.OpQuery, 0, sandbox.Fault{HTTPStatus: http.StatusBadGateway})
-				_, err := w.ch.Query(t.Context(), "WFQ")
+				_, err := w.ch.Query(t.Context(), cashier.Trade{OutTradeNo: "WFQ"})
 				wantChannelError(t, err, "HTTP 502")
 				w.sandbox.Faults().Inject(sandbox.OpClose, 0, sandbox.Fault{ErrCode: "SYSTEMERROR", ErrCodeDes: "系统错误"})
-				wantChannelError(t, w.ch.Close(t.Context(), "WFQ"), "SYSTEMERROR")
-				_, err = w.ch.Query(t.Context(), "WFQ")
+				wantChannelError(t, w.ch.Close(t.Context(), cashier.Trade{OutTradeNo: "WFQ"}), "SYSTEMERROR")
+				_, err = w.ch.Query(t.Context(), cashier.Trade{OutTradeNo: "WFQ"})
 				wantChannelError(t, err, "HTTP 502") // until ClearFaults
 				w.sandbox.Faults().Clear()
-				_, err = w.ch.Query(t.Context(), "WFQ")
+				_, err = w.ch.Query(t.Context(), cashier.Trade{OutTradeNo: "WFQ"})
 				wantCode(t, err, cashier.ENOTFOUND)
 			})
 		})
@@ -104,9 +104,9 @@ func TestAnswerSignatureChecked(t *testing.T) {
 		_, err := w.ch.Prepare(t.Context(), w.request("app", "WFSIG1"))
 		wantChannelError(t, err, "could not be verified")
 		// A refusal that would be acted upon must verify too.
-		_, err = w.ch.Query(t.Context(), "WFSIG2")
+		_, err = w.ch.Query(t.Context(), cashier.Trade{OutTradeNo: "WFSIG2"})
 		wantChannelError(t, err, "ORDER_NOT_EXIST")
-		wantChannelError(t, w.ch.Close(t.Context(), "WFSIG2"), "ORDER_NOT_EXIST")
+		wantChannelError(t, w.ch.Close(t.Context(), cashier.Trade{OutTradeNo: "WFSIG2"}), "ORDER_NOT_EXIST")
 	})
 	t.Run("v3 answer from an unknown serial", func(t *testing.T) {
 		w := newWorld(t, 3, "", func(c *Config) {

@@ -70,7 +70,8 @@ func (w *WeChat) Refund(ctx context.Context, req cashier.RefundRequest) (*cashie
 
 // QueryRefund asks WeChat Pay about the refund outRefundNo of the attempt
 // outTradeNo. A refund WeChat Pay does not know is ENOTFOUND.
-func (w *WeChat) QueryRefund(ctx context.Context, outTradeNo, outRefundNo string) (*cashier.RefundResult, error) {
+func (w *WeChat) QueryRefund(ctx context.Context, t cashier.Trade, outRefundNo string) (*cashier.RefundResult, error) {
+	outTradeNo := t.OutTradeNo
 	if err := checkRefundNos(outTradeNo, outRefundNo); err != nil {
 		return nil, err
 	}

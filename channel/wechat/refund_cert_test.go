@@ -87,7 +87,7 @@ func TestRefundClientCertificate(t *testing.T) {
 	if _, err := ch.Refund(ctx, req); err != nil {
 		t.Fatalf("refund with the certificate: %v", err)
 	}
-	if _, err := ch.QueryRefund(ctx, req.OutTradeNo, req.OutRefundNo); err != nil {
+	if _, err := ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: req.OutTradeNo}, req.OutRefundNo); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

@@ -71,12 +71,12 @@ func TestRefundsThroughSandbox(t *testing.T) {
 					res.OutTradeNo != pay.OutTradeNo || res.OutRefundNo != req.OutRefundNo {
 					t.Fatalf("refund %+v", res)
 				}
-				q, err := w.ch.QueryRefund(ctx, pay.OutTradeNo, req.OutRefundNo)
+				q, err := w.ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: pay.OutTradeNo}, req.OutRefundNo)
 				if err != nil || *q != *res {
 					t.Fatalf("query %+v, %v; refund %+v", q, err, res)
 				}
 				// The trade shows the refund, and is still paid.
-				n, err := w.ch.Query(ctx, pay.OutTradeNo)
+				n, err := w.ch.Query(ctx, cashier.Trade{OutTradeNo: pay.OutTradeNo})
 				if err != nil || n.Status != cashier.NotifyPaid || n.RawStatus != "REFUND" {
 					t.Errorf("trade query %+v, %v", n, err)
 				}
@@ -97,7 +97,7 @@ func TestRefundsThroughSandbox(t *testing.T) {
 				if note.Refund == nil || *note.Refund != want || note.OutTradeNo != pay.OutTradeNo || note.ChannelTradeNo == "" || note.RawStatus != "SUCCESS" {
 					t.Fatalf("notification %+v, refund %+v", note, note.Refund)
 				}
-				q, err = w.ch.QueryRefund(ctx, pay.OutTradeNo, req.OutRefundNo)
+				q, err = w.ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: pay.OutTradeNo}, req.OutRefundNo)
 				if err != nil || *q != want {
 					t.Fatalf("query after settling %+v, %v", q, err)
 				}
@@ -129,7 +129,7 @@ func TestRefundsThroughSandbox(t *testing.T) {
 				}
 				_, err = w.ch.Refund(ctx, w.refundOf(pay, otn("PART-3"), 1))
 				wantChannelError(t, err, "全额退款")
-				_, err = w.ch.QueryRefund(ctx, pay.OutTradeNo, otn("PART-3"))
+				_, err = w.ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: pay.OutTradeNo}, otn("PART-3"))
 				wantCode(t, err, cashier.ENOTFOUND)
 				_, err = w.ch.Refund(ctx, w.refundOf(pay, otn("PART-1"), 500))
 				wantCode(t, err, cashier.ECHANNEL)
@@ -137,7 +137,7 @@ func TestRefundsThroughSandbox(t *testing.T) {
 					t.Errorf("settled %+v", settled)
 				}
 				for _, no := range []string{otn("PART-1"), otn("PART-2")} {
-					if q, err := w.ch.QueryRefund(ctx, pay.OutTradeNo, no); err != nil || q.Status != cashier.RefundSucceeded {
+					if q, err := w.ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: pay.OutTradeNo}, no); err != nil || q.Status != cashier.RefundSucceeded {
 						t.Errorf("query %s: %+v, %v", no, q, err)
 					}
 				}
@@ -157,7 +157,7 @@ func TestRefundsThroughSandbox(t *testing.T) {
 					if err != nil || note.Refund == nil || note.Refund.Status != cashier.RefundFailed || note.Refund.Detail == "" {
 						t.Fatalf("%s notification %+v, %v", result, note, err)
 					}
-					q, err := w.ch.QueryRefund(ctx, pay.OutTradeNo, req.OutRefundNo)
+					q, err := w.ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: pay.OutTradeNo}, req.OutRefundNo)
 					if err != nil || q.Status != cashier.RefundFailed {
 						t.Errorf("%s query %+v, %v", result, q, err)
 					}
@@ -177,7 +177,7 @@ func TestRefundsThroughSandbox(t *testing.T) {
 				wantCode(t, err, cashier.ECHANNEL)
 				_, err = w.ch.Refund(ctx, w.refundOf(w.request("app", otn("NONE")), otn("NONE-1"), 1))
 				wantCode(t, err, cashier.ECHANNEL)
-				_, err = w.ch.QueryRefund(ctx, otn("NONE"), otn("NONE-1"))
+				_, err = w.ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: otn("NONE")}, otn("NONE-1"))
 				wantCode(t, err, cashier.ENOTFOUND)
 			})
 
@@ -197,7 +197,7 @@ func TestRefundsThroughSandbox(t *testing.T) {
 					_, err := w.ch.Refund(ctx, req)
 					wantCode(t, err, cashier.EINVALID)
 				}
-				_, err := w.ch.QueryRefund(ctx, good.OutTradeNo, "x/y")
+				_, err := w.ch.QueryRefund(ctx, cashier.Trade{OutTradeNo: good.OutTradeNo}, "x/y")
 				wantCode(t, err, cashier.EINVALID)
 			})
 		})
@@ -211,7 +211,7 @@ func TestRefundFaults(t *testing.T) {
 				w := newTestWeChat(t, testConfig(version, "http://"+closedPort(t)+"/sandbox/wechat"))
 				_, err := w.Refund(t.Context(), cashier.RefundRequest{OutTradeNo: "WF", OutRefundNo: "WF-1", Amount: 1, Total: 1})
 				wantCode(t, err, cashier.EUNAVAILABLE)
-				_, err = w.QueryRefund(t.Context(), "WF", "WF-1")
+				_, err = w.QueryRefund(t.Context(), cashier.Trade{OutTradeNo: "WF"}, "WF-1")
 				wantCode(t, err, cashier.EUNAVAILABLE)
 			})
 
@@ -279,9 +279,9 @@ func TestRefundFaults(t *testing.T) {
 			t.Run("query", func(t *testing.T) {
 				w := newWorld(t, version, "")
 				w.sandbox.Faults().Inject(sandbox.OpRefundQuery, 1, sandbox.Fault{HTTPStatus: http.StatusServiceUnavailable})
-				_, err := w.ch.QueryRefund(t.Context(), "WRQ", "WRQ-1")
+				_, err := w.ch.QueryRefund(t.Context(), cashier.Trade{OutTradeNo: "WRQ"}, "WRQ-1")
 				wantCode(t, err, cashier.EUNAVAILABLE)
-				_, err = w.ch.QueryRefund(t.Context(), "WRQ", "WRQ-1")
+				_, err = w.ch.QueryRefund(t.Context(), cashier.Trade{OutTradeNo: "WRQ"}, "WRQ-1")
 				wantCode(t, err, cashier.ENOTFOUND)
 			})
 		})

@@ -10,7 +10,8 @@ import (
 // Query asks WeChat Pay about the attempt out_trade_no, for when its
 // notification never came. A trade WeChat Pay does not know (the buyer never
 // opened it) is ENOTFOUND.
-func (w *WeChat) Query(ctx context.Context, outTradeNo string) (*cashier.Notification, error) {
+func (w *WeChat) Query(ctx context.Context, t cashier.Trade) (*cashier.Notification, error) {
+	outTradeNo := t.OutTradeNo
 	if err := checkOutTradeNo(outTradeNo); err != nil {
 		return nil, err
 	}
@@ -23,7 +24,8 @@ func (w *WeChat) Query(ctx context.Context, outTradeNo string) (*cashier.Notific
 // Close closes the attempt out_trade_no at WeChat Pay, so that it can no
 // longer be paid. A trade WeChat Pay does not know, or has closed already,
 // cannot be paid either: no error. A trade already paid is ECONFLICT.
-func (w *WeChat) Close(ctx context.Context, outTradeNo string) error {
+func (w *WeChat) Close(ctx context.Context, t cashier.Trade) error {
+	outTradeNo := t.OutTradeNo
 	if err := checkOutTradeNo(outTradeNo); err != nil {
 		return err
 	}

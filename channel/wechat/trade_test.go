@@ -17,9 +17,9 @@ func TestQueryAndClose(t *testing.T) {
 			otn := func(s string) string { return fmt.Sprintf("W%dQ%s", version, s) }
 
 			// A trade WeChat Pay does not know.
-			_, err := w.ch.Query(ctx, otn("NONE"))
+			_, err := w.ch.Query(ctx, cashier.Trade{OutTradeNo: otn("NONE")})
 			wantCode(t, err, cashier.ENOTFOUND)
-			if err := w.ch.Close(ctx, otn("NONE")); err != nil {
+			if err := w.ch.Close(ctx, cashier.Trade{OutTradeNo: otn("NONE")}); err != nil {
 				t.Errorf("close unknown: %v", err)
 			}
 
@@ -28,7 +28,7 @@ func TestQueryAndClose(t *testing.T) {
 			if _, err := w.ch.Prepare(ctx, req); err != nil {
 				t.Fatal(err)
 			}
-			n, err := w.ch.Query(ctx, req.OutTradeNo)
+			n, err := w.ch.Query(ctx, cashier.Trade{OutTradeNo: req.OutTradeNo})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,7 +44,7 @@ func TestQueryAndClose(t *testing.T) {
 			if err != nil {
 				t.Fatalf("notification: %v", err)
 			}
-			n, err = w.ch.Query(ctx, req.OutTradeNo)
+			n, err = w.ch.Query(ctx, cashier.Trade{OutTradeNo: req.OutTradeNo})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,7 +52,7 @@ func TestQueryAndClose(t *testing.T) {
 				n.PaidAt.IsZero() || time.Since(n.PaidAt).Abs() > time.Minute || !n.PaidAt.Equal(note.PaidAt) {
 				t.Errorf("paid query %+v, notification %+v", n, note)
 			}
-			err = w.ch.Close(ctx, req.OutTradeNo)
+			err = w.ch.Close(ctx, cashier.Trade{OutTradeNo: req.OutTradeNo})
 			wantCode(t, err, cashier.ECONFLICT)
 
 			// Closed: again and again.
@@ -61,16 +61,16 @@ func TestQueryAndClose(t *testing.T) {
 				t.Fatal(err)
 			}
 			for range 2 {
-				if err := w.ch.Close(ctx, req.OutTradeNo); err != nil {
+				if err := w.ch.Close(ctx, cashier.Trade{OutTradeNo: req.OutTradeNo}); err != nil {
 					t.Errorf("close: %v", err)
 				}
 			}
-			n, err = w.ch.Query(ctx, req.OutTradeNo)
+			n, err = w.ch.Query(ctx, cashier.Trade{OutTradeNo: req.OutTradeNo})
 			if err != nil || n.Status != cashier.NotifyClosed {
 				t.Errorf("closed query %+v, %v", n, err)
 			}
 
-			_, err = w.ch.Query(ctx, "../x")
+			_, err = w.ch.Query(ctx, cashier.Trade{OutTradeNo: "../x"})
 			wantCode(t, err, cashier.EINVALID)
 		})
 	}

@@ -410,7 +410,7 @@ func TestQueryAndCloseEndToEnd(t *testing.T) {
 	// Prepared, never opened: Alipay does not know it; closing it is fine and
 	// makes it unpayable.
 	w.prepare("web", "Q1", 300, "never opened")
-	_, err := w.channel.Query(ctx, "Q1")
+	_, err := w.channel.Query(ctx, cashier.Trade{OutTradeNo: "Q1"})
 	if cashier.ErrorCode(err) != cashier.ENOTFOUND {
 		t.Fatalf("query unopened: %v", err)
 	}
@@ -418,10 +418,10 @@ func TestQueryAndCloseEndToEnd(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.SubCode != alipay.SubCodeTradeNotExist {
 		t.Errorf("cause %v", err)
 	}
-	if err := w.channel.Close(ctx, "Q1"); err != nil {
+	if err := w.channel.Close(ctx, cashier.Trade{OutTradeNo: "Q1"}); err != nil {
 		t.Fatalf("close unopened: %v", err)
 	}
-	n, err := w.channel.Query(ctx, "Q1")
+	n, err := w.channel.Query(ctx, cashier.Trade{OutTradeNo: "Q1"})
 	if err != nil || n.Status != cashier.NotifyClosed {
 		t.Fatalf("query closed: %+v, %v", n, err)
 	}
@@ -436,31 +436,31 @@ func TestQueryAndCloseEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	n, err = w.channel.Query(ctx, "Q2")
+	n, err = w.channel.Query(ctx, cashier.Trade{OutTradeNo: "Q2"})
 	if err != nil || n.Status != cashier.NotifyPending || n.RawStatus != "WAIT_BUYER_PAY" || n.Amount != 450 {
 		t.Fatalf("query opened: %+v, %v", n, err)
 	}
-	if err := w.channel.Close(ctx, "Q2"); err != nil {
+	if err := w.channel.Close(ctx, cashier.Trade{OutTradeNo: "Q2"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.channel.Close(ctx, "Q2"); err != nil {
+	if err := w.channel.Close(ctx, cashier.Trade{OutTradeNo: "Q2"}); err != nil {
 		t.Errorf("closing twice: %v", err)
 	}
 
 	// Paid: the query says so, and it cannot be closed.
 	w.prepare("app", "Q3", 600, "paid")
 	ans := decodeAnswer(t, w.post("/sandbox/alipay/pay", url.Values{"out_trade_no": {"Q3"}}, ""))
-	n, err = w.channel.Query(ctx, "Q3")
+	n, err = w.channel.Query(ctx, cashier.Trade{OutTradeNo: "Q3"})
 	if err != nil || n.Status != cashier.NotifyPaid || n.Amount != 600 || n.ChannelTradeNo != ans.ChannelTradeNo || n.PaidAt.IsZero() {
 		t.Fatalf("query paid: %+v, %v", n, err)
 	}
-	err = w.channel.Close(ctx, "Q3")
+	err = w.channel.Close(ctx, cashier.Trade{OutTradeNo: "Q3"})
 	if cashier.ErrorCode(err) != cashier.ECONFLICT {
 		t.Errorf("close paid: %v", err)
 	}
 
 	// Unknown everywhere: nothing to close.
-	if err := w.channel.Close(ctx, "nobody"); err != nil {
+	if err := w.channel.Close(ctx, cashier.Trade{OutTradeNo: "nobody"}); err != nil {
 		t.Errorf("close unknown: %v", err)
 	}
 }
@@ -479,7 +479,7 @@ func TestAPIRejectsBadSignature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = impostor.Query(context.Background(), "X1")
+	_, err = impostor.Query(context.Background(), cashier.Trade{OutTradeNo: "X1"})
 	if cashier.ErrorCode(err) != cashier.ECHANNEL {
 		t.Fatalf("query with a foreign key: %v", err)
 	}
@@ -487,7 +487,7 @@ func TestAPIRejectsBadSignature(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.SubCode != "isv.invalid-signature" {
 		t.Errorf("cause %v", err)
 	}
-	if err := impostor.Close(context.Background(), "X1"); cashier.ErrorCode(err) != cashier.ECHANNEL {
+	if err := impostor.Close(context.Background(), cashier.Trade{OutTradeNo: "X1"}); cashier.ErrorCode(err) != cashier.ECHANNEL {
 		t.Errorf("close with a foreign key: %v", err)
 	}
 
@@ -500,7 +500,7 @@ func TestAPIRejectsBadSignature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := suspicious.Query(context.Background(), "X1"); cashier.ErrorCode(err) != cashier.ECHANNEL {
+	if _, err := suspicious.Query(context.Background(), cashier.Trade{OutTradeNo: "X1"}); cashier.ErrorCode(err) != cashier.ECHANNEL {
 		t.Errorf("query verified with a wrong platform key: %v", err)
 	}
 }

@@ -103,7 +103,7 @@ func TestRefundAPI(t *testing.T) {
 	want(w.apiCall(query, `{"out_trade_no":"nobody","out_request_no":"a"}`), map[string]string{"sub_code": "ACQ.TRADE_NOT_EXIST"})
 
 	// The trade stays paid.
-	n, err := w.channel.Query(t.Context(), "RF1")
+	n, err := w.channel.Query(t.Context(), cashier.Trade{OutTradeNo: "RF1"})
 	if err != nil || n.Status != cashier.NotifyPaid {
 		t.Errorf("query %+v, %v", n, err)
 	}
@@ -121,7 +121,7 @@ func TestRefundStates(t *testing.T) {
 	req := cashier.RefundRequest{OutTradeNo: "RS1", OutRefundNo: "RS1-1", Amount: 100, Total: 100}
 	_, err = w.channel.Refund(ctx, req)
 	sandboxtest.WantErrCode(t, err, cashier.ECONFLICT)
-	if err := w.channel.Close(ctx, "RS1"); err != nil {
+	if err := w.channel.Close(ctx, cashier.Trade{OutTradeNo: "RS1"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = w.channel.Refund(ctx, req)

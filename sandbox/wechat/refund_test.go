@@ -312,7 +312,7 @@ func TestWeChatSettleRoute(t *testing.T) {
 	if status != http.StatusOK || len(settled) != 1 || settled[0].RefundStatus != "SUCCESS" || settled[0].Error == "" || settled[0].NotifyStatus != 0 {
 		t.Fatalf("undeliverable: %d %+v", status, settled)
 	}
-	if res, err := w.ch.QueryRefund(t.Context(), "S3ST", "S3ST-2"); err != nil || res.Status != cashier.RefundSucceeded {
+	if res, err := w.ch.QueryRefund(t.Context(), cashier.Trade{OutTradeNo: "S3ST"}, "S3ST-2"); err != nil || res.Status != cashier.RefundSucceeded {
 		t.Errorf("query %+v, %v", res, err)
 	}
 }

@@ -226,11 +226,11 @@ func TestWeChatHappyPaths(t *testing.T) {
 			if n.Status != cashier.NotifyPaid || n.OutTradeNo != prefix+"APP" || n.Amount != 600 || n.ChannelTradeNo != ans.ChannelTradeNo || n.PaidAt.IsZero() {
 				t.Errorf("notification %+v", n)
 			}
-			q, err := w.ch.Query(ctx, prefix+"APP")
+			q, err := w.ch.Query(ctx, cashier.Trade{OutTradeNo: prefix + "APP"})
 			if err != nil || q.Status != cashier.NotifyPaid || q.ChannelTradeNo != ans.ChannelTradeNo || q.Amount != 600 {
 				t.Errorf("query %+v, %v", q, err)
 			}
-			sandboxtest.WantErrCode(t, w.ch.Close(ctx, prefix+"APP"), cashier.ECONFLICT)
+			sandboxtest.WantErrCode(t, w.ch.Close(ctx, cashier.Trade{OutTradeNo: prefix + "APP"}), cashier.ECONFLICT)
 			_, err = w.ch.Prepare(ctx, w.request("app", prefix+"APP", 600))
 			sandboxtest.WantErrCode(t, err, cashier.ECHANNEL)
 			if !strings.Contains(cashier.ErrorMessage(err), "ORDERPAID") {
@@ -273,7 +273,7 @@ func TestWeChatHappyPaths(t *testing.T) {
 			if status != http.StatusOK {
 				t.Fatalf("fail: %d %+v", status, ans)
 			}
-			q, err = w.ch.Query(ctx, prefix+"WAP")
+			q, err = w.ch.Query(ctx, cashier.Trade{OutTradeNo: prefix + "WAP"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -299,7 +299,7 @@ func TestWeChatHappyPaths(t *testing.T) {
 			// Closing an unpaid trade, twice; it can no longer be paid.
 			w.prepare("app", prefix+"CLOSE", 100)
 			for range 2 {
-				if err := w.ch.Close(ctx, prefix+"CLOSE"); err != nil {
+				if err := w.ch.Close(ctx, cashier.Trade{OutTradeNo: prefix + "CLOSE"}); err != nil {
 					t.Errorf("close: %v", err)
 				}
 			}
@@ -310,9 +310,9 @@ func TestWeChatHappyPaths(t *testing.T) {
 			sandboxtest.WantErrCode(t, err, cashier.ECHANNEL)
 
 			// Unknown trades.
-			_, err = w.ch.Query(ctx, prefix+"NONE")
+			_, err = w.ch.Query(ctx, cashier.Trade{OutTradeNo: prefix + "NONE"})
 			sandboxtest.WantErrCode(t, err, cashier.ENOTFOUND)
-			if err := w.ch.Close(ctx, prefix+"NONE"); err != nil {
+			if err := w.ch.Close(ctx, cashier.Trade{OutTradeNo: prefix + "NONE"}); err != nil {
 				t.Errorf("close unknown: %v", err)
 			}
 		})
@@ -554,22 +554,22 @@ func TestWeChatFaults(t *testing.T) {
 		t.Errorf("unsigned call: %v", ans)
 	}
 	for i := range 2 {
-		_, err := w.ch.Query(ctx, "S2F")
+		_, err := w.ch.Query(ctx, cashier.Trade{OutTradeNo: "S2F"})
 		sandboxtest.WantErrCode(t, err, cashier.ECHANNEL)
 		if !strings.Contains(cashier.ErrorMessage(err), "HTTP 500") {
 			t.Errorf("call %d: %v", i, err)
 		}
 	}
-	_, err := w.ch.Query(ctx, "S2F")
+	_, err := w.ch.Query(ctx, cashier.Trade{OutTradeNo: "S2F"})
 	sandboxtest.WantErrCode(t, err, cashier.ENOTFOUND)
 
 	w.sim.Faults().Inject(sandbox.OpClose, 0, sandbox.Fault{ErrCode: "SYSTEMERROR", ErrCodeDes: "系统超时"})
 	for range 3 {
-		err := w.ch.Close(ctx, "S2F")
+		err := w.ch.Close(ctx, cashier.Trade{OutTradeNo: "S2F"})
 		sandboxtest.WantErrCode(t, err, cashier.ECHANNEL)
 	}
 	w.sim.Faults().Clear()
-	if err := w.ch.Close(ctx, "S2F"); err != nil {
+	if err := w.ch.Close(ctx, cashier.Trade{OutTradeNo: "S2F"}); err != nil {
 		t.Errorf("after ClearFaults: %v", err)
 	}
 
