@@ -49,9 +49,9 @@ type App struct {
 	// JWTSecret is the HS256 secret tokens are signed with, when one is used.
 	JWTSecret []byte
 
-	log         *slog.Logger
-	stopWarning context.CancelFunc
-	specs       []channel.Spec
+	log            *slog.Logger
+	stopBackground context.CancelFunc // the warnings and the simulators' ticks
+	specs          []channel.Spec
 }
 
 // Options are what tests change; the zero value is production's.
@@ -355,11 +355,37 @@ func (a *App) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ctx, a.stopBackground = context.WithCancel(context.WithoutCancel(ctx))
 	if a.SandboxBesideReal() {
-		ctx, a.stopWarning = context.WithCancel(context.WithoutCancel(ctx))
 		go a.warnSandbox(ctx, time.Hour)
 	}
+	go a.tickSimulators(ctx, 5*time.Second)
 	return nil
+}
+
+// tickSimulators lets the simulators that act on their own (resends) act.
+func (a *App) tickSimulators(ctx context.Context, interval time.Duration) {
+	var tickers []sandbox.Ticker
+	for _, sim := range a.Simulators {
+		if t, ok := sim.(sandbox.Ticker); ok {
+			tickers = append(tickers, t)
+		}
+	}
+	if len(tickers) == 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for _, tk := range tickers {
+				tk.Tick(ctx)
+			}
+		}
+	}
 }
 
 // warnSandbox says, at start and every interval, that simulators run beside
@@ -380,8 +406,8 @@ func (a *App) warnSandbox(ctx context.Context, interval time.Duration) {
 
 // Stop lets the jobs under way finish, and stops working jobs.
 func (a *App) Stop(ctx context.Context) error {
-	if a.stopWarning != nil {
-		a.stopWarning()
+	if a.stopBackground != nil {
+		a.stopBackground()
 	}
 	return a.Jobs.Stop(ctx)
 }

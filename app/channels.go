@@ -2,9 +2,13 @@ package app
 
 import (
 	"cashier/channel"
+	"cashier/channel/adapay"
 	"cashier/channel/alipay"
+	"cashier/channel/ipaynow"
 	"cashier/channel/wechat"
+	adapaysim "cashier/sandbox/adapay"
 	alipaysim "cashier/sandbox/alipay"
+	ipaynowsim "cashier/sandbox/ipaynow"
 	wechatsim "cashier/sandbox/wechat"
 )
 
@@ -15,5 +19,7 @@ func Channels() []channel.Spec {
 	return []channel.Spec{
 		alipay.Spec(alipaysim.Open),
 		wechat.Spec(wechatsim.Open),
+		ipaynow.Spec(ipaynowsim.Open),
+		adapay.Spec(adapaysim.Open),
 	}
 }

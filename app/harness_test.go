@@ -69,7 +69,7 @@ func sandboxKeys(t testing.TB) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range []string{"alipay_app", "alipay_platform", "wechat_merchant", "wechat_platform"} {
+		for _, name := range []string{"alipay_app", "alipay_platform", "wechat_merchant", "wechat_platform", "adapay_app", "adapay_platform"} {
 			if _, err := pemkey.EnsureRSAKeyPair(dir, name, 2048); err != nil {
 				t.Fatal(err)
 			}

@@ -61,6 +61,13 @@ func (h *harness) adminPost(path, body string) reply {
 // configuration: which simulators are mounted, which channels answer, what
 // /readyz and /metrics say, and whether demo data and a dev token appear.
 func TestSandboxNeverBesideRealCredentials(t *testing.T) {
+	var all []string
+	for _, s := range app.Channels() {
+		all = append(all, s.Name)
+	}
+	allBut := func(name string) []string {
+		return slices.DeleteFunc(slices.Clone(all), func(n string) bool { return n == name })
+	}
 	cases := []struct {
 		name      string
 		configure func(*app.Config)
@@ -69,13 +76,13 @@ func TestSandboxNeverBesideRealCredentials(t *testing.T) {
 		disabled  []string // channels that answer 503
 		demo      bool
 	}{
-		{"nothing configured", nil, []string{"alipay", "wechat"}, []string{"alipay", "wechat"}, nil, true},
-		{"real alipay, no wechat section", realAlipay, nil, []string{"alipay"}, []string{"wechat"}, false},
+		{"nothing configured", nil, all, []string{"alipay", "wechat"}, nil, true},
+		{"real alipay, nothing else", realAlipay, nil, []string{"alipay"}, allBut("alipay"), false},
 		{"real alipay, wechat sandbox with the switch", func(c *app.Config) {
 			realAlipay(c)
 			setSection(c, "wechat", `{"sandbox": true}`)
 			c.Sandbox = app.SandboxBesideReal
-		}, []string{"wechat"}, []string{"alipay", "wechat"}, nil, false},
+		}, []string{"wechat"}, []string{"alipay", "wechat"}, slices.DeleteFunc(allBut("alipay"), func(n string) bool { return n == "wechat" }), false},
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
@@ -86,7 +93,7 @@ func TestSandboxNeverBesideRealCredentials(t *testing.T) {
 						t.Fatalf("create package: %d %s", r.Status, r.Message)
 					}
 				}
-				for _, ch := range []string{"alipay", "wechat"} {
+				for _, ch := range all {
 					status, _, body := h.simulatorPay(ch, "ALI20261123100000123", "")
 					mounted := !(status == 404 && strings.Contains(body, "no such endpoint"))
 					if want := slices.Contains(c.sandboxed, ch); mounted != want {
@@ -101,7 +108,7 @@ func TestSandboxNeverBesideRealCredentials(t *testing.T) {
 					}
 				}
 				for _, ch := range c.disabled {
-					r := h.post("/api/v1/order", h.token, url.Values{"source": {"s"}, "package_id": {"1"}, "channel": {ch}, "gateway": {"app"}})
+					r := h.post("/api/v1/order", h.token, url.Values{"source": {"s"}, "package_id": {"1"}, "channel": {ch}, "gateway": {"alipay"}})
 					if r.Status != 503 || !strings.Contains(r.Message, "not enabled") {
 						t.Errorf("%s order: %d %s, want 503 not enabled", ch, r.Status, r.Message)
 					}

@@ -84,6 +84,9 @@ func (s Spec) OpenSandbox(section json.RawMessage, env Env, sim sandbox.Env) (ca
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s sandbox: %w", s.Name, err)
 	}
+	if opened, err = overlay(section, opened); err != nil {
+		return nil, nil, fmt.Errorf("%s sandbox: %w", s.Name, err)
+	}
 	set, err := s.DecodeSettings(opened)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s sandbox: %w", s.Name, err)
@@ -97,6 +100,28 @@ func (s Spec) OpenSandbox(section json.RawMessage, env Env, sim sandbox.Env) (ca
 		return nil, nil, err
 	}
 	return ch, simulator, nil
+}
+
+// overlay lays the simulator's keys over the configured section, so that
+// what the section chooses besides credentials (WeChat Pay's api_version,
+// iPayNow's H5 gateways) applies to the simulated channel too; "sandbox"
+// itself is dropped.
+func overlay(section, sim json.RawMessage) (json.RawMessage, error) {
+	merged := map[string]json.RawMessage{}
+	if len(section) > 0 {
+		if err := json.Unmarshal(section, &merged); err != nil {
+			return nil, err
+		}
+	}
+	delete(merged, "sandbox")
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(sim, &keys); err != nil {
+		return nil, err
+	}
+	for k, v := range keys {
+		merged[k] = v
+	}
+	return json.Marshal(merged)
 }
 
 // DecodeSettings reads a channel's section: unknown fields are errors, so a

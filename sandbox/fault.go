@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -96,4 +97,27 @@ func (fs *Faults) Take(op string) (Fault, bool) {
 		}
 	}
 	return ft.f, true
+}
+
+// Fail applies the fault injected into op, if any: it waits out the delay,
+// then answers an HTTPStatus alone as a bare HTTP error, and an ErrCode as
+// refuse answers it (the channel's signed refusal, with ErrCodeDes). It
+// reports whether the call has been answered (or the caller gave up).
+func (fs *Faults) Fail(w http.ResponseWriter, r *http.Request, op string, refuse func(code, msg string)) bool {
+	f, ok := fs.Take(op)
+	if !ok {
+		return false
+	}
+	if !f.Wait(r.Context()) {
+		return true
+	}
+	switch {
+	case f.HTTPStatus != 0 && f.ErrCode == "":
+		http.Error(w, http.StatusText(f.HTTPStatus), f.HTTPStatus)
+		return true
+	case f.ErrCode != "":
+		refuse(f.ErrCode, f.ErrCodeDes)
+		return true
+	}
+	return false
 }

@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 )
 
@@ -35,5 +37,35 @@ func WriteRefusal(w http.ResponseWriter, r *http.Request, rf *Refusal, answer *P
 		WriteJSON(w, rf.Status, answer)
 	default:
 		WriteJSON(w, rf.Status, map[string]string{"code": rf.Code, "error": rf.Reason})
+	}
+}
+
+// PayHandler is POST /sandbox/{channel}/pay of a simulator that pays by
+// out_trade_no: it reads the form, pays through sim.Pay, and answers a
+// browser with pages' "result" page (or its error page) and an API client
+// with the PayAnswer. invalidCode is the channel's code for a bad parameter.
+func PayHandler(sim Simulator, pages *Pages, log *slog.Logger, invalidCode string) http.HandlerFunc {
+	errorPage := func(w http.ResponseWriter, r *http.Request, status int, code, reason string) {
+		pages.RenderError(w, r, log, status, code, reason)
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		paid, rf := ReadPayForm(w, r, invalidCode)
+		if rf != nil {
+			WriteRefusal(w, r, rf, nil, errorPage)
+			return
+		}
+		answer, err := sim.Pay(r.Context(), r.PostFormValue("out_trade_no"), paid, false)
+		if err != nil {
+			if !errors.As(err, &rf) {
+				rf = &Refusal{Status: http.StatusInternalServerError, Code: invalidCode, Reason: err.Error()}
+			}
+			WriteRefusal(w, r, rf, answer, errorPage)
+			return
+		}
+		if WantsHTML(r) {
+			pages.Render(w, r, log, http.StatusOK, "result", answer)
+			return
+		}
+		WriteJSON(w, http.StatusOK, answer)
 	}
 }

@@ -42,6 +42,14 @@ type RefundSettler interface {
 	SettlePendingRefunds(ctx context.Context) (int, error)
 }
 
+// Ticker is a simulator with work of its own as time passes (resending the
+// notifications cashier did not acknowledge, as its channel does): Tick does
+// what is due by the simulator's clock. Cashier ticks it every few seconds;
+// tests tick it after moving the clock.
+type Ticker interface {
+	Tick(ctx context.Context)
+}
+
 // Forgery is how Forge spoils a notification.
 type Forgery int
 

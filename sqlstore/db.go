@@ -58,7 +58,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		d.dialect = Postgres
 		var cfg *pgxpool.Config
 		if cfg, err = pgxpool.ParseConfig(dsn); err == nil {
-			cfg.MaxConns = 20
+			if !strings.Contains(dsn, "pool_max_conns=") {
+				cfg.MaxConns = 20
+			}
 			if d.pool, err = pgxpool.NewWithConfig(ctx, cfg); err == nil {
 				d.db = stdlib.OpenDBFromPool(d.pool)
 			}

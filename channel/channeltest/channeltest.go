@@ -36,6 +36,7 @@ import (
 // only is empty), in each of its sandbox variants, on each database. specs
 // is the list cashier is built with: Run(t, app.Channels()).
 func Run(t *testing.T, specs []channel.Spec, only ...string) {
+	keys := sandboxKeys(t, specs)
 	for _, spec := range specs {
 		if len(only) > 0 && !contains(only, spec.Name) {
 			continue
@@ -46,8 +47,20 @@ func Run(t *testing.T, specs []channel.Spec, only ...string) {
 		}
 		for i, variant := range variants {
 			t.Run(fmt.Sprintf("%s/variant%d", spec.Name, i+1), func(t *testing.T) {
+				// Mostly waiting for River's scheduler: the channels run
+				// side by side.
+				t.Parallel()
 				storetest.Dialects(t, func(t *testing.T, dsn string) {
-					c := start(t, specs, spec, variant, dsn)
+					t.Parallel()
+					if strings.HasPrefix(dsn, "postgres") {
+						// Side by side, the cashiers share one server's connections.
+						if strings.Contains(dsn, "?") {
+							dsn += "&pool_max_conns=8"
+						} else {
+							dsn += "?pool_max_conns=8"
+						}
+					}
+					c := start(t, specs, spec, variant, dsn, keys)
 					t.Run("listed to operators", c.listed)
 					t.Run("every gateway: create, pay at the simulator, paid once", c.payEveryGateway)
 					t.Run("the same notification 20 times at once", c.concurrentDuplicates)
@@ -65,6 +78,20 @@ func Run(t *testing.T, specs []channel.Spec, only ...string) {
 			})
 		}
 	}
+}
+
+// sandboxKeys makes the simulators' keys and secrets once, in a directory
+// every cashier under test starts with a copy of: RSA keys take a while to
+// make.
+func sandboxKeys(t *testing.T, specs []channel.Spec) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, s := range specs {
+		if _, _, err := s.Simulator(nil, sandbox.Env{Dir: dir, PublicURL: "http://127.0.0.1"}); err != nil {
+			t.Fatalf("%s's simulator: %v", s.Name, err)
+		}
+	}
+	return dir
 }
 
 // cashierUnderTest is one cashier with one sandboxed channel.
@@ -93,9 +120,13 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 // start boots cashier with every channel of specs sandboxed, spec's with
 // section variant, on dsn, serving on loopback with its jobs working.
-func start(t *testing.T, specs []channel.Spec, spec channel.Spec, variant, dsn string) *cashierUnderTest {
+func start(t *testing.T, specs []channel.Spec, spec channel.Spec, variant, dsn, keys string) *cashierUnderTest {
 	t.Helper()
 	name := spec.Name
+	data := filepath.Join(t.TempDir(), "data")
+	if err := os.CopyFS(filepath.Join(data, "sandbox"), os.DirFS(keys)); err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +136,7 @@ func start(t *testing.T, specs []channel.Spec, spec channel.Spec, variant, dsn s
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	cfg := app.Config{Data: filepath.Join(t.TempDir(), "data"), DB: dsn, PublicURL: base,
+	cfg := app.Config{Data: data, DB: dsn, PublicURL: base,
 		Channels: map[string]json.RawMessage{name: json.RawMessage(variant)}}
 	clk := &clock{t: time.Now()}
 	a, err := app.New(context.Background(), cfg, app.Options{Logger: log, Channels: specs, Now: clk.Now, JobsUseNow: true,
@@ -197,9 +228,10 @@ type order struct {
 	Payable    int64  `json:"payable"`
 	PaidAmount int64  `json:"paid_amount"`
 	Payments   []struct {
-		OutTradeNo string `json:"out_trade_no"`
-		Status     string `json:"status"`
-		Amount     int64  `json:"amount"`
+		OutTradeNo     string `json:"out_trade_no"`
+		ChannelTradeNo string `json:"channel_trade_no"`
+		Status         string `json:"status"`
+		Amount         int64  `json:"amount"`
 	} `json:"payments"`
 }
 
@@ -212,6 +244,17 @@ func (c *cashierUnderTest) order(t *testing.T, id string) order {
 	}
 	return o
 }
+
+// trade names an order's last attempt as cashier names it to its channel.
+func (c *cashierUnderTest) trade(t *testing.T, id string) cashier.Trade {
+	t.Helper()
+	o := c.order(t, id)
+	p := o.Payments[len(o.Payments)-1]
+	return cashier.Trade{OutTradeNo: p.OutTradeNo, ChannelTradeNo: p.ChannelTradeNo}
+}
+
+// unknownTrade is a trade no channel has.
+var unknownTrade = cashier.Trade{OutTradeNo: "NOSUCH" + strings.Repeat("0", 20), ChannelTradeNo: "NOSUCH" + strings.Repeat("9", 20)}
 
 // post sends a notification to cashier as the channel would, and returns
 // cashier's reply.

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"cashier"
 	"cashier/sandbox"
@@ -163,6 +162,18 @@ func (c *cashierUnderTest) forgeries(t *testing.T) {
 	if o := c.order(t, id); o.Status != "paid" {
 		t.Errorf("order %s after the genuine notification", o.Status)
 	}
+	// What cashier notify verify does: the record of the genuine message
+	// verifies again, the forged ones do not.
+	ms, err := c.app.Checkout.InboundMessages(context.Background(), cashier.InboundFilter{Channel: c.name, Limit: 3})
+	if err != nil || len(ms) != 3 {
+		t.Fatalf("recorded messages: %v %d", err, len(ms))
+	}
+	for _, m := range ms {
+		_, n, err := c.app.Checkout.VerifyInbound(context.Background(), m.ID)
+		if genuine := m.Outcome == cashier.InboundApplied; genuine != (err == nil) || (genuine && n.OutTradeNo != otn) {
+			t.Errorf("message %d (%s) verified again: %v", m.ID, m.Outcome, err)
+		}
+	}
 }
 
 // garbage: what is not a notification of the channel is refused by
@@ -195,16 +206,16 @@ func (c *cashierUnderTest) query(t *testing.T) {
 	if _, err := c.sim.Pay(ctx, otn, true, true); err != nil {
 		t.Fatal(err)
 	}
-	n, err := q.Query(ctx, cashier.Trade{OutTradeNo: otn})
+	n, err := q.Query(ctx, c.trade(t, id))
 	if err != nil || n.Status != cashier.NotifyPaid || n.OutTradeNo != otn || n.Amount != c.order(t, id).Payable {
 		t.Errorf("query of a paid trade: %+v %v", n, err)
 	}
-	if _, err := q.Query(ctx, cashier.Trade{OutTradeNo: "NOSUCH" + strings.Repeat("0", 20)}); cashier.ErrorCode(err) != cashier.ENOTFOUND {
+	if _, err := q.Query(ctx, unknownTrade); cashier.ErrorCode(err) != cashier.ENOTFOUND {
 		t.Errorf("query of an unknown trade: %v, want not_found", err)
 	}
 	c.sim.Faults().Inject(sandbox.OpQuery, 1, sandbox.Fault{HTTPStatus: 500})
 	defer c.sim.Faults().Clear()
-	if _, err := q.Query(ctx, cashier.Trade{OutTradeNo: otn}); err == nil || cashier.ErrorCode(err) == cashier.ENOTFOUND {
+	if _, err := q.Query(ctx, c.trade(t, id)); err == nil || cashier.ErrorCode(err) == cashier.ENOTFOUND {
 		t.Errorf("query while the channel fails: %v, want an error that is not not_found", err)
 	}
 }
@@ -217,14 +228,14 @@ func (c *cashierUnderTest) close(t *testing.T) {
 		t.Skipf("%s cannot close a trade", c.name)
 	}
 	ctx := context.Background()
-	if err := cl.Close(ctx, cashier.Trade{OutTradeNo: "NOSUCH" + strings.Repeat("1", 20)}); err != nil {
+	if err := cl.Close(ctx, unknownTrade); err != nil {
 		t.Errorf("close of an unknown trade: %v", err)
 	}
-	_, otn := c.mustBuy(t, gateways(c.ch)[0])
+	id, otn := c.mustBuy(t, gateways(c.ch)[0])
 	if _, err := c.sim.Pay(ctx, otn, true, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := cl.Close(ctx, cashier.Trade{OutTradeNo: otn}); cashier.ErrorCode(err) != cashier.ECONFLICT {
+	if err := cl.Close(ctx, c.trade(t, id)); cashier.ErrorCode(err) != cashier.ECONFLICT {
 		t.Errorf("close of a paid trade: %v, want conflict", err)
 	}
 }
@@ -248,13 +259,13 @@ func (c *cashierUnderTest) refund(t *testing.T) {
 		t.Fatalf("refund: %d %s", r.Status, r.Message)
 	}
 	settler, _ := c.sim.(sandbox.RefundSettler)
-	eventually(t, "the refund settles", 30*time.Second, func() bool {
+	c.eventuallyAdvancing(t, "the refund settles", func() bool {
 		if settler != nil {
 			settler.SettlePendingRefunds(ctx)
 		}
 		return c.order(t, id).Status == "refunded"
 	})
-	if _, err := rf.QueryRefund(ctx, cashier.Trade{OutTradeNo: otn}, "NOSUCHREFUND"); cashier.ErrorCode(err) != cashier.ENOTFOUND {
+	if _, err := rf.QueryRefund(ctx, c.trade(t, id), "NOSUCHREFUND"); cashier.ErrorCode(err) != cashier.ENOTFOUND {
 		t.Errorf("query of an unknown refund: %v, want not_found", err)
 	}
 }

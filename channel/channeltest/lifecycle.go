@@ -53,7 +53,7 @@ func (c *cashierUnderTest) repayAndCancel(t *testing.T) {
 		want = "refunded"
 	}
 	settler, _ := c.sim.(sandbox.RefundSettler)
-	eventually(t, "the late payment is "+want, jobsWait, func() bool {
+	c.eventuallyAdvancing(t, "the late payment is "+want, func() bool {
 		if settler != nil {
 			settler.SettlePendingRefunds(context.Background())
 		}
@@ -62,6 +62,20 @@ func (c *cashierUnderTest) repayAndCancel(t *testing.T) {
 	if o := c.order(t, id); o.Status != "closed" {
 		t.Errorf("the late payment changed the closed order to %s", o.Status)
 	}
+}
+
+// eventuallyAdvancing polls cond, moving the clock on by half a minute now
+// and then: a refund the channel keeps pending is asked about again after a
+// wait, by the clock.
+func (c *cashierUnderTest) eventuallyAdvancing(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	polls := 0
+	eventually(t, what, jobsWait, func() bool {
+		if polls++; polls%10 == 0 {
+			c.clock.Advance(30 * time.Second)
+		}
+		return cond()
+	})
 }
 
 // expiry: an unpaid order closes when it expires.

@@ -60,18 +60,8 @@ func (a *Alipay) serveAPI(w http.ResponseWriter, r *http.Request) {
 		a.writeAPI(w, r, method, tradeNotExist())
 		return
 	}
-	if f, ok := a.faults.Take(alipayOps[method]); ok {
-		if !f.Wait(r.Context()) {
-			return
-		}
-		switch {
-		case f.HTTPStatus != 0 && f.ErrCode == "":
-			http.Error(w, http.StatusText(f.HTTPStatus), f.HTTPStatus)
-			return
-		case f.ErrCode != "":
-			a.writeAPI(w, r, method, businessFailed(f.ErrCode, f.ErrCodeDes))
-			return
-		}
+	if a.faults.Fail(w, r, alipayOps[method], func(code, msg string) { a.writeAPI(w, r, method, businessFailed(code, msg)) }) {
+		return
 	}
 	switch method {
 	case "alipay.trade.query":
