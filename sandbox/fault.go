@@ -31,6 +31,9 @@ type Fault struct {
 	// Pay's ORDERPAID, Alipay's ACQ.SYSTEM_ERROR…), with HTTPStatus when the
 	// protocol carries one.
 	ErrCode, ErrCodeDes string
+	// ForgedAnswer answers normally, signed with a key that is not the
+	// channel's (simulators whose answers are signed: iPayNow, AdaPay).
+	ForgedAnswer bool
 }
 
 // Wait waits out f.Delay; false when the caller gave up first.
@@ -102,22 +105,23 @@ func (fs *Faults) Take(op string) (Fault, bool) {
 // Fail applies the fault injected into op, if any: it waits out the delay,
 // then answers an HTTPStatus alone as a bare HTTP error, and an ErrCode as
 // refuse answers it (the channel's signed refusal, with ErrCodeDes). It
-// reports whether the call has been answered (or the caller gave up).
-func (fs *Faults) Fail(w http.ResponseWriter, r *http.Request, op string, refuse func(code, msg string)) bool {
+// reports whether the call has been answered (or the caller gave up), and
+// the fault, for what is left to the simulator (ForgedAnswer).
+func (fs *Faults) Fail(w http.ResponseWriter, r *http.Request, op string, refuse func(code, msg string)) (bool, Fault) {
 	f, ok := fs.Take(op)
 	if !ok {
-		return false
+		return false, f
 	}
 	if !f.Wait(r.Context()) {
-		return true
+		return true, f
 	}
 	switch {
 	case f.HTTPStatus != 0 && f.ErrCode == "":
 		http.Error(w, http.StatusText(f.HTTPStatus), f.HTTPStatus)
-		return true
+		return true, f
 	case f.ErrCode != "":
 		refuse(f.ErrCode, f.ErrCodeDes)
-		return true
+		return true, f
 	}
-	return false
+	return false, f
 }

@@ -279,16 +279,18 @@ func (c *cashierUnderTest) gatewayErrors(t *testing.T) {
 		}
 	}
 	gw := gateways(c.ch)[0]
-	orders := c.count(t, "SELECT COUNT(*) FROM orders")
-	c.sim.Faults().Inject(sandbox.OpPrepare, 1, sandbox.Fault{HTTPStatus: 500})
-	r := c.buy(t, gw)
-	c.sim.Faults().Clear()
-	switch {
-	case r.Status == 200: // the channel makes no call to create a payment
-	case r.Status != 502:
-		t.Errorf("order while the channel fails: %d %s, want 502", r.Status, r.Message)
-	case c.count(t, "SELECT COUNT(*) FROM orders") != orders:
-		t.Errorf("a failed order was written")
+	for name, f := range map[string]sandbox.Fault{"a 5xx": {HTTPStatus: 500}, "an answer signed by another key": {ForgedAnswer: true}} {
+		orders := c.count(t, "SELECT COUNT(*) FROM orders")
+		c.sim.Faults().Inject(sandbox.OpPrepare, 1, f)
+		r := c.buy(t, gw)
+		c.sim.Faults().Clear()
+		switch {
+		case r.Status == 200: // no call to create a payment, or a simulator whose answers are not signed
+		case r.Status != 502:
+			t.Errorf("order while the channel answers %s: %d %s, want 502", name, r.Status, r.Message)
+		case c.count(t, "SELECT COUNT(*) FROM orders") != orders:
+			t.Errorf("an order the channel answered with %s was written", name)
+		}
 	}
 	if r := c.buy(t, gw); r.Status != 200 {
 		t.Errorf("order after the channel recovered: %d %s", r.Status, r.Message)

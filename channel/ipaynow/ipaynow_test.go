@@ -5,6 +5,8 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"sort"
@@ -157,4 +159,61 @@ func TestRefundSigning(t *testing.T) {
 	if f, _ := form(v.Encode()); f["a"] != "x+y" {
 		t.Errorf("a + in a value is data: %q", f["a"])
 	}
+}
+
+// H5 mode: what iPayNow answers is believed only when it verifies; a refusal
+// and a failure are channel errors, and nothing is made of them.
+func TestH5Answers(t *testing.T) {
+	const key = "8jTST7ywIBY0QQ3RlcxWEl08Xj9gaYyQ"
+	answer := func(key string, fields map[string]string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			if got := r.PostForm.Get("mhtSignature"); got != md5Sign("8jTST7ywIBY0QQ3RlcxWEl08Xj9gaYyQ", formMap(r.PostForm), "mhtSignature") {
+				t.Errorf("request signature %s", got)
+			}
+			fields["signType"] = "MD5"
+			fields["signature"] = md5Sign(key, fields, "signature")
+			v := url.Values{}
+			for k, val := range fields {
+				v.Set(k, val)
+			}
+			w.Write([]byte(v.Encode()))
+		}
+	}
+	link := "alipays://platformapi/startapp?appId=10000007&qrcode=https%3A%2F%2Fqr.alipay.com%2Fbax1"
+	for name, c := range map[string]struct {
+		h    http.HandlerFunc
+		code string
+	}{
+		"a link":                 {answer(key, map[string]string{"responseCode": "A001", "tn": link, "appId": "150753082825470"}), ""},
+		"signed by another key":  {answer("another", map[string]string{"responseCode": "A001", "tn": link}), cashier.ECHANNEL},
+		"a refusal":              {answer(key, map[string]string{"responseCode": "A002", "responseMsg": "E002#通道错误"}), cashier.ECHANNEL},
+		"an HTTP error":          {func(w http.ResponseWriter, r *http.Request) { http.Error(w, "busy", http.StatusServiceUnavailable) }, cashier.ECHANNEL},
+		"another app's answer":   {answer(key, map[string]string{"responseCode": "A001", "tn": link, "appId": "1"}), cashier.ECHANNEL},
+		"a link-less acceptance": {answer(key, map[string]string{"responseCode": "A001"}), cashier.ECHANNEL},
+	} {
+		srv := httptest.NewServer(c.h)
+		ch := newTest(t, Config{GatewayURL: srv.URL + "/", H5: []string{GatewayAlipay}})
+		now := time.Now()
+		cred, err := ch.Prepare(context.Background(), cashier.PrepareRequest{Gateway: GatewayAlipay, OutTradeNo: "HNOW1", Amount: 600,
+			Subject: "p", Now: now, ExpiresAt: now.Add(time.Hour), NotifyURL: "https://x/n"})
+		srv.Close()
+		if cashier.ErrorCode(err) != c.code {
+			t.Errorf("%s: %v, want %q", name, err, c.code)
+			continue
+		}
+		if c.code == "" {
+			if h5, ok := cred.Value.(H5Link); !ok || !h5.IsH5 || h5.URL != link {
+				t.Errorf("%s: %+v", name, cred.Value)
+			}
+		}
+	}
+}
+
+func formMap(v url.Values) map[string]string {
+	m := map[string]string{}
+	for k := range v {
+		m[k] = v.Get(k)
+	}
+	return m
 }

@@ -156,10 +156,16 @@ func (s *AdaPay) api(op string, h handler) http.HandlerFunc {
 			s.answer(w, http.StatusUnauthorized, refusal("signature_error", "the api key or the signature is wrong"))
 			return
 		}
-		if s.faults.Fail(w, r, op, func(code, msg string) { s.answer(w, http.StatusOK, refusal(code, msg)) }) {
+		answered, f := s.faults.Fail(w, r, op, func(code, msg string) { s.answer(w, http.StatusOK, refusal(code, msg)) })
+		if answered {
 			return
 		}
 		status, v := h(r, raw)
+		if f.ForgedAnswer {
+			data, _ := json.Marshal(v)
+			sandbox.WriteJSON(w, status, map[string]string{"data": string(data), "signature": sign(s.forgerKey(), string(data))})
+			return
+		}
 		s.answer(w, status, v)
 	}
 }
@@ -206,6 +212,16 @@ func verify(key *rsa.PublicKey, signed, signature string) bool {
 	}
 	sum := sha1.Sum([]byte(signed))
 	return rsa.VerifyPKCS1v15(key, crypto.SHA1, sum[:], sig) == nil
+}
+
+// forgerKey is a key that is not AdaPay's.
+func (s *AdaPay) forgerKey() *rsa.PrivateKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.forger == nil {
+		s.forger, _ = rsa.GenerateKey(rand.Reader, 1024)
+	}
+	return s.forger
 }
 
 // newID makes an id shaped like AdaPay's: 0021 and 35 digits.

@@ -2,8 +2,6 @@ package adapay
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,16 +138,7 @@ func (s *AdaPay) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Messag
 	}
 	switch how {
 	case sandbox.Forged:
-		s.mu.Lock()
-		if s.forger == nil {
-			if s.forger, err = rsa.GenerateKey(rand.Reader, 1024); err != nil {
-				s.mu.Unlock()
-				return nil, err
-			}
-		}
-		key := s.forger
-		s.mu.Unlock()
-		v.Set("sign", sign(key, v.Get("data")))
+		v.Set("sign", sign(s.forgerKey(), v.Get("data")))
 	case sandbox.Tampered:
 		var data map[string]any
 		if err := json.Unmarshal([]byte(v.Get("data")), &data); err != nil {

@@ -60,7 +60,7 @@ func (a *Alipay) serveAPI(w http.ResponseWriter, r *http.Request) {
 		a.writeAPI(w, r, method, tradeNotExist())
 		return
 	}
-	if a.faults.Fail(w, r, alipayOps[method], func(code, msg string) { a.writeAPI(w, r, method, businessFailed(code, msg)) }) {
+	if answered, _ := a.faults.Fail(w, r, alipayOps[method], func(code, msg string) { a.writeAPI(w, r, method, businessFailed(code, msg)) }); answered {
 		return
 	}
 	switch method {

@@ -37,8 +37,12 @@ func (s *IPayNow) serveGateway(w http.ResponseWriter, r *http.Request) {
 		refuse("A002", "E003#funcode "+fields["funcode"]+" is not simulated")
 		return
 	}
-	if s.faults.Fail(w, r, op, refuse) {
+	answered, f := s.faults.Fail(w, r, op, refuse)
+	if answered {
 		return
+	}
+	if f.ForgedAnswer {
+		w = s.forging(w)
 	}
 	if fields["funcode"] == "MQ002" {
 		s.answerQuery(w, fields, refuse)

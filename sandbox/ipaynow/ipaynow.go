@@ -167,6 +167,39 @@ func nowPayOrderNo(now time.Time) string {
 	return fmt.Sprintf("2006%s%013d", chinatime.In(now).Format("20060102150405")[:10], n.Int64())
 }
 
+// forging wraps w so that the answer written to it is signed again with a
+// key that is not the app's: an answer cashier must not believe.
+func (s *IPayNow) forging(w http.ResponseWriter) http.ResponseWriter {
+	return forgedWriter{ResponseWriter: w, key: s.forgerKey()}
+}
+
+type forgedWriter struct {
+	http.ResponseWriter
+	key string
+}
+
+func (f forgedWriter) Write(b []byte) (int, error) {
+	values, err := url.ParseQuery(string(b))
+	if err != nil {
+		return f.ResponseWriter.Write(b)
+	}
+	fields := formFields(values)
+	fields["signature"] = sign(f.key, fields, "signature")
+	return f.ResponseWriter.Write([]byte(encode(fields)))
+}
+
+// forgerKey is a key that is not the app's.
+func (s *IPayNow) forgerKey() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.forger == "" {
+		b := make([]byte, 16)
+		rand.Read(b)
+		s.forger = hex.EncodeToString(b)
+	}
+	return s.forger
+}
+
 // Forge spoils a notification: Forged is signed with a key that is not the
 // app's; Tampered says one fen more than was signed.
 func (s *IPayNow) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Message, error) {
@@ -177,15 +210,7 @@ func (s *IPayNow) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Messa
 	fields := formFields(values)
 	switch how {
 	case sandbox.Forged:
-		s.mu.Lock()
-		if s.forger == "" {
-			b := make([]byte, 16)
-			rand.Read(b)
-			s.forger = hex.EncodeToString(b)
-		}
-		key := s.forger
-		s.mu.Unlock()
-		fields["signature"] = sign(key, fields, "signature")
+		fields["signature"] = sign(s.forgerKey(), fields, "signature")
 	case sandbox.Tampered:
 		amt, err := strconv.ParseInt(fields["mhtOrderAmt"], 10, 64)
 		if err != nil {

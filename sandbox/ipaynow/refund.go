@@ -84,7 +84,7 @@ func (s *IPayNow) refundRequest(w http.ResponseWriter, r *http.Request, funcode,
 		refuse("R001", "appId or funcode is wrong")
 		return nil, nil, false
 	}
-	if s.faults.Fail(w, r, op, refuse) {
+	if answered, _ := s.faults.Fail(w, r, op, refuse); answered {
 		return nil, nil, false
 	}
 	return fields, refuse, true
