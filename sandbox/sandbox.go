@@ -59,14 +59,29 @@ const (
 	// Tampered has a signed value (the amount, the status) changed after
 	// signing.
 	Tampered
+	// OtherAmount is genuinely signed by the channel, for one fen more than
+	// the trade: the channel speaking of a payment cashier did not ask for.
+	OtherAmount
+	// OtherApp is genuinely signed by the channel, for another merchant app:
+	// what a channel signing every merchant's messages with one key (as
+	// AdaPay does) may send to anyone.
+	OtherApp
 )
 
 func (f Forgery) String() string {
-	if f == Tampered {
+	switch f {
+	case Tampered:
 		return "tampered"
+	case OtherAmount:
+		return "another amount"
+	case OtherApp:
+		return "another app"
 	}
 	return "forged"
 }
+
+// OtherAppID is the app (or merchant) Forge's OtherApp messages are for.
+const OtherAppID = "2099000000000000"
 
 // Message is a notification as the channel posts it.
 type Message struct {

@@ -83,6 +83,26 @@ func TestWebhookVector(t *testing.T) {
 	}
 }
 
+// A webhook AdaPay signed for another app (its key signs every merchant's)
+// is not ours, whatever its unsigned envelope says.
+func TestWebhookOfAnotherApp(t *testing.T) {
+	a := newTest(t, "", nil)
+	data := `{"id":"002112020010310514810059003925284544512","app_id":"app_other","order_no":"PY1","pay_amt":"0.01","status":"succeeded"}`
+	for name, form := range map[string]url.Values{
+		"signed app_id":          {"type": {"payment.succeeded"}, "data": {data}, "sign": {signWith(keys()[1], data)}},
+		"envelope says it is us": {"app_id": {"app_1"}, "type": {"payment.succeeded"}, "data": {data}, "sign": {signWith(keys()[1], data)}},
+	} {
+		if _, err := a.VerifyNotification(context.Background(), &cashier.InboundRequest{Body: []byte(form.Encode())}); cashier.ErrorCode(err) != cashier.EUNPROCESSABLE {
+			t.Errorf("%s: %v, want unprocessable", name, err)
+		}
+	}
+	ours := strings.Replace(data, "app_other", "app_1", 1)
+	form := url.Values{"app_id": {"app_1"}, "type": {"payment.succeeded"}, "data": {ours}, "sign": {signWith(keys()[1], ours)}}
+	if _, err := a.VerifyNotification(context.Background(), &cashier.InboundRequest{Body: []byte(form.Encode())}); err != nil {
+		t.Errorf("our own webhook: %v", err)
+	}
+}
+
 // Requests are signed over the full URL and the body exactly as sent, with
 // the api key beside: checked here with the standard library directly.
 func TestRequestSignature(t *testing.T) {

@@ -22,8 +22,16 @@ func (a *AdaPay) VerifyNotification(ctx context.Context, msg *cashier.InboundReq
 	if !Verify(a.cfg.PublicKey, data, values.Get("sign")) {
 		return nil, cashier.Errorf(cashier.EFORBIDDEN, "adapay notification signature does not verify")
 	}
-	if app := values.Get("app_id"); app != "" && app != a.cfg.AppID {
-		return nil, cashier.Errorf(cashier.EUNPROCESSABLE, "adapay notification is for app %q", app)
+	// AdaPay signs every merchant's webhooks with one key: only the app_id
+	// inside data is signed. The form's is unsigned, but can only refuse.
+	var signed struct {
+		AppID string `json:"app_id"`
+	}
+	json.Unmarshal([]byte(data), &signed)
+	for _, app := range []string{signed.AppID, values.Get("app_id")} {
+		if app != "" && app != a.cfg.AppID {
+			return nil, cashier.Errorf(cashier.EUNPROCESSABLE, "adapay notification is for app %q", app)
+		}
 	}
 	typ := values.Get("type")
 	switch typ {

@@ -64,7 +64,7 @@ func Run(t *testing.T, specs []channel.Spec, only ...string) {
 					t.Run("listed to operators", c.listed)
 					t.Run("every gateway: create, pay at the simulator, paid once", c.payEveryGateway)
 					t.Run("the same notification 20 times at once", c.concurrentDuplicates)
-					t.Run("forged and tampered notifications", c.forgeries)
+					t.Run("forged, tampered and misdirected notifications", c.forgeries)
 					t.Run("unverifiable bodies", c.garbage)
 					t.Run("query", c.query)
 					t.Run("close", c.close)
@@ -227,6 +227,7 @@ type order struct {
 	Status     string `json:"status"`
 	Payable    int64  `json:"payable"`
 	PaidAmount int64  `json:"paid_amount"`
+	Refunded   int64  `json:"refunded_amount"`
 	Payments   []struct {
 		OutTradeNo     string `json:"out_trade_no"`
 		ChannelTradeNo string `json:"channel_trade_no"`

@@ -140,20 +140,31 @@ func (c *cashierUnderTest) forgeries(t *testing.T) {
 	if err != nil || ans.Notification == nil {
 		t.Fatalf("pay at the simulator, holding the notification: %v %+v", err, ans)
 	}
-	for _, how := range []sandbox.Forgery{sandbox.Forged, sandbox.Tampered} {
-		before := c.count(t, "SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'rejected' AND NOT verified")
-		m, err := c.sim.Forge(ans.Notification, how)
+	// Forged and tampered messages are answered "resend" (if our key is
+	// wrong, the resends give an operator time) and recorded in part.
+	// Genuine messages not for this attempt or this app are acknowledged (a
+	// resend would say the same) and recorded whole. None changes the order.
+	for _, f := range []struct {
+		how     sandbox.Forgery
+		genuine bool
+	}{{sandbox.Forged, false}, {sandbox.Tampered, false}, {sandbox.OtherAmount, true}, {sandbox.OtherApp, true}} {
+		recorded := "SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'rejected' AND NOT verified"
+		if f.genuine {
+			recorded = "SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'rejected' AND verified"
+		}
+		before := c.count(t, recorded)
+		m, err := c.sim.Forge(ans.Notification, f.how)
 		if err != nil {
-			t.Fatalf("%s: %v", how, err)
+			t.Fatalf("%s: %v", f.how, err)
 		}
-		if r := c.post(t, m); !c.asksResend(r, m) {
-			t.Errorf("%s notification answered %d %q, not the channel's resend", how, r.Status, r.Body)
+		if r := c.post(t, m); f.genuine != c.acknowledges(r, m) || !f.genuine && !c.asksResend(r, m) {
+			t.Errorf("notification (%s) answered %d %q", f.how, r.Status, r.Body)
 		}
-		if after := c.count(t, "SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'rejected' AND NOT verified"); after != before+1 {
-			t.Errorf("%s notification: %d rejected messages recorded, want 1", how, after-before)
+		if after := c.count(t, recorded); after != before+1 {
+			t.Errorf("notification (%s): %d rejected messages recorded, want 1", f.how, after-before)
 		}
 		if o := c.order(t, id); o.Status != "pending" || o.Payments[0].Status != "pending" {
-			t.Fatalf("%s notification changed the order: %s, attempt %s", how, o.Status, o.Payments[0].Status)
+			t.Fatalf("notification (%s) changed the order: %s, attempt %s", f.how, o.Status, o.Payments[0].Status)
 		}
 	}
 	if r := c.post(t, ans.Notification); !c.acknowledges(r, ans.Notification) {
@@ -162,16 +173,26 @@ func (c *cashierUnderTest) forgeries(t *testing.T) {
 	if o := c.order(t, id); o.Status != "paid" {
 		t.Errorf("order %s after the genuine notification", o.Status)
 	}
-	// What cashier notify verify does: the record of the genuine message
-	// verifies again, the forged ones do not.
-	ms, err := c.app.Checkout.InboundMessages(context.Background(), cashier.InboundFilter{Channel: c.name, Limit: 3})
-	if err != nil || len(ms) != 3 {
+	// What cashier notify verify does: the records of the channel's messages
+	// verify again, the forged ones do not.
+	ms, err := c.app.Checkout.InboundMessages(context.Background(), cashier.InboundFilter{Channel: c.name, Limit: 5})
+	if err != nil || len(ms) != 5 {
 		t.Fatalf("recorded messages: %v %d", err, len(ms))
 	}
 	for _, m := range ms {
 		_, n, err := c.app.Checkout.VerifyInbound(context.Background(), m.ID)
-		if genuine := m.Outcome == cashier.InboundApplied; genuine != (err == nil) || (genuine && n.OutTradeNo != otn) {
-			t.Errorf("message %d (%s) verified again: %v", m.ID, m.Outcome, err)
+		code := cashier.ErrorCode(err)
+		switch {
+		case !m.Verified:
+			if err == nil {
+				t.Errorf("forged message %d verified again", m.ID)
+			}
+		case m.Outcome == cashier.InboundApplied:
+			if err != nil || n.OutTradeNo != otn {
+				t.Errorf("genuine message %d verified again: %v", m.ID, err)
+			}
+		case err != nil && code != cashier.EUNPROCESSABLE:
+			t.Errorf("genuine message %d for someone else verified again: %v", m.ID, err)
 		}
 	}
 }
@@ -240,8 +261,9 @@ func (c *cashierUnderTest) close(t *testing.T) {
 	}
 }
 
-// refund: an operator's full refund of a paid order goes to the channel and
-// settles; a refund the channel does not know is ENOTFOUND.
+// refund: an operator's partial refund of a paid order, then a refund of
+// the rest, go to the channel and settle; nothing more can be refunded; a
+// refund the channel does not know is ENOTFOUND.
 func (c *cashierUnderTest) refund(t *testing.T) {
 	rf, ok := c.ch.(cashier.Refunder)
 	if !ok {
@@ -253,18 +275,29 @@ func (c *cashierUnderTest) refund(t *testing.T) {
 		t.Fatal(err)
 	}
 	payable := c.order(t, id).Payable
-	r := c.call(t, "POST", "/admin/api/orders/"+id+"/refunds", c.app.AdminToken, "application/json",
-		fmt.Sprintf(`{"amount": %d, "reason": "conformance"}`, payable))
-	if r.Status != 202 {
-		t.Fatalf("refund: %d %s", r.Status, r.Message)
-	}
+	part := max(payable/3, 1)
 	settler, _ := c.sim.(sandbox.RefundSettler)
-	c.eventuallyAdvancing(t, "the refund settles", func() bool {
-		if settler != nil {
-			settler.SettlePendingRefunds(ctx)
+	for _, step := range []struct {
+		amount, refunded int64
+		status           string
+	}{{part, part, "partially_refunded"}, {payable - part, payable, "refunded"}} {
+		r := c.call(t, "POST", "/admin/api/orders/"+id+"/refunds", c.app.AdminToken, "application/json",
+			fmt.Sprintf(`{"amount": %d, "reason": "conformance"}`, step.amount))
+		if r.Status != 202 {
+			t.Fatalf("refund of %d: %d %s", step.amount, r.Status, r.Message)
 		}
-		return c.order(t, id).Status == "refunded"
-	})
+		c.eventuallyAdvancing(t, "the refund of "+cashier.FormatYuan(step.amount)+" yuan settles", func() bool {
+			if settler != nil {
+				settler.SettlePendingRefunds(ctx)
+			}
+			o := c.order(t, id)
+			return o.Status == step.status && o.Refunded == step.refunded
+		})
+	}
+	if r := c.call(t, "POST", "/admin/api/orders/"+id+"/refunds", c.app.AdminToken, "application/json",
+		`{"amount": 1, "reason": "conformance"}`); r.Status < 400 || r.Status >= 500 {
+		t.Errorf("refund of a refunded order: %d %s", r.Status, r.Message)
+	}
 	if _, err := rf.QueryRefund(ctx, c.trade(t, id), "NOSUCHREFUND"); cashier.ErrorCode(err) != cashier.ENOTFOUND {
 		t.Errorf("query of an unknown refund: %v, want not_found", err)
 	}

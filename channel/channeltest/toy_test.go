@@ -86,6 +86,9 @@ func (t *toy) VerifyNotification(_ context.Context, msg *cashier.InboundRequest)
 	if !signing.EqualHex(signing.HMACSHA256Hex(t.key, signing.SortedPairs(fields, "sign")), fields["sign"]) {
 		return nil, cashier.Errorf(cashier.EFORBIDDEN, "toy signature does not verify")
 	}
+	if fields["app"] != "toy" {
+		return nil, cashier.Errorf(cashier.EUNPROCESSABLE, "toy notification for app %q", fields["app"])
+	}
 	amount, err := strconv.ParseInt(fields["amount"], 10, 64)
 	if err != nil {
 		return nil, cashier.Errorf(cashier.EINVALID, "toy amount %q", fields["amount"])
@@ -144,18 +147,25 @@ func (s *toySimulator) Pay(ctx context.Context, outTradeNo string, paid, hold bo
 	if err := json.Unmarshal(raw, &cred); err != nil {
 		return nil, err
 	}
-	fields := map[string]string{"out_trade_no": outTradeNo, "amount": strconv.FormatInt(cred.Amount, 10)}
+	fields := map[string]string{"app": "toy", "out_trade_no": outTradeNo, "amount": strconv.FormatInt(cred.Amount, 10)}
 	ans := &sandbox.PayAnswer{OutTradeNo: outTradeNo, Status: "PAID", Paid: true, Notification: s.sign(cred.NotifyURL, fields, s.key)}
 	return ans, sandbox.Send(ctx, http.DefaultClient, ans, hold)
 }
 
 func (s *toySimulator) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Message, error) {
 	form, _ := url.ParseQuery(string(n.Body))
-	fields := map[string]string{"out_trade_no": form.Get("out_trade_no"), "amount": form.Get("amount")}
-	if how == sandbox.Tampered {
+	fields := map[string]string{"app": form.Get("app"), "out_trade_no": form.Get("out_trade_no"), "amount": form.Get("amount")}
+	switch how {
+	case sandbox.Tampered:
 		m := s.sign(n.URL, fields, s.key)
 		m.Body = []byte(strings.Replace(string(m.Body), "amount="+fields["amount"], "amount=1", 1))
 		return m, nil
+	case sandbox.OtherAmount:
+		fields["amount"] += "1"
+		return s.sign(n.URL, fields, s.key), nil
+	case sandbox.OtherApp:
+		fields["app"] = sandbox.OtherAppID
+		return s.sign(n.URL, fields, s.key), nil
 	}
 	return s.sign(n.URL, fields, "not the key"), nil
 }

@@ -130,7 +130,8 @@ func (s *AdaPay) settleRefunds(ctx context.Context, due func(*refund) bool) (int
 }
 
 // Forge spoils a webhook: Forged is signed with a key that is not AdaPay's;
-// Tampered pays 0.01 yuan more than was signed.
+// Tampered pays 0.01 yuan more than was signed; OtherAmount and OtherApp are
+// signed by "AdaPay", for 0.01 yuan more or for another app.
 func (s *AdaPay) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Message, error) {
 	v, err := url.ParseQuery(string(n.Body))
 	if err != nil || v.Get("data") == "" {
@@ -139,18 +140,27 @@ func (s *AdaPay) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Messag
 	switch how {
 	case sandbox.Forged:
 		v.Set("sign", sign(s.forgerKey(), v.Get("data")))
-	case sandbox.Tampered:
+	case sandbox.Tampered, sandbox.OtherAmount, sandbox.OtherApp:
 		var data map[string]any
 		if err := json.Unmarshal([]byte(v.Get("data")), &data); err != nil {
 			return nil, err
 		}
-		fen, err := cashier.ParseYuan(fmt.Sprint(data["pay_amt"]))
-		if err != nil {
-			return nil, err
+		if how == sandbox.OtherApp {
+			// Only the signed app_id: the form's is the webhook's envelope,
+			// which anyone can change.
+			data["app_id"] = sandbox.OtherAppID
+		} else {
+			fen, err := cashier.ParseYuan(fmt.Sprint(data["pay_amt"]))
+			if err != nil {
+				return nil, err
+			}
+			data["pay_amt"] = cashier.FormatYuan(fen + 1)
 		}
-		data["pay_amt"] = cashier.FormatYuan(fen + 1)
 		raw, _ := json.Marshal(data)
 		v.Set("data", string(raw))
+		if how != sandbox.Tampered {
+			v.Set("sign", sign(s.PlatformKey, string(raw)))
+		}
 	}
 	m := n.Clone()
 	m.Body = []byte(v.Encode())

@@ -201,7 +201,8 @@ func (s *IPayNow) forgerKey() string {
 }
 
 // Forge spoils a notification: Forged is signed with a key that is not the
-// app's; Tampered says one fen more than was signed.
+// app's; Tampered says one fen more than was signed; OtherAmount and
+// OtherApp are signed with the app's key, for one fen more or another app.
 func (s *IPayNow) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Message, error) {
 	values, err := url.ParseQuery(string(n.Body))
 	if err != nil {
@@ -211,12 +212,18 @@ func (s *IPayNow) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Messa
 	switch how {
 	case sandbox.Forged:
 		fields["signature"] = sign(s.forgerKey(), fields, "signature")
-	case sandbox.Tampered:
+	case sandbox.Tampered, sandbox.OtherAmount:
 		amt, err := strconv.ParseInt(fields["mhtOrderAmt"], 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("mhtOrderAmt %q: %w", fields["mhtOrderAmt"], err)
 		}
 		fields["mhtOrderAmt"] = strconv.FormatInt(amt+1, 10)
+		if how == sandbox.OtherAmount {
+			fields["signature"] = sign(s.AppKey, fields, "signature")
+		}
+	case sandbox.OtherApp:
+		fields["appId"] = sandbox.OtherAppID
+		fields["signature"] = sign(s.AppKey, fields, "signature")
 	}
 	m := n.Clone()
 	m.Body = []byte(encode(fields))

@@ -233,13 +233,9 @@ func (w *WeChat) notificationV3(t wechatTrade) ([]byte, error) {
 	return w.v3Event("TRANSACTION.SUCCESS", "支付成功", "transaction", w.v3TransactionOf(t))
 }
 
-// v3Event is a v3 notification of eventType whose resource is v, as JSON,
-// encrypted as originalType (which is also the associated data).
-func (w *WeChat) v3Event(eventType, summary, originalType string, v any) ([]byte, error) {
-	plain, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", originalType, err)
-	}
+// v3AEAD is AEAD_AES_256_GCM with the APIv3 key, which seals v3
+// notifications' resources.
+func (w *WeChat) v3AEAD() (cipher.AEAD, error) {
 	block, err := aes.NewCipher([]byte(w.APIv3Key))
 	if err != nil {
 		return nil, fmt.Errorf("APIv3 key: %w", err)
@@ -247,6 +243,20 @@ func (w *WeChat) v3Event(eventType, summary, originalType string, v any) ([]byte
 	gcm, err := cipher.NewGCM(block)
 	if err != nil {
 		return nil, fmt.Errorf("APIv3 key: %w", err)
+	}
+	return gcm, nil
+}
+
+// v3Event is a v3 notification of eventType whose resource is v, as JSON,
+// encrypted as originalType (which is also the associated data).
+func (w *WeChat) v3Event(eventType, summary, originalType string, v any) ([]byte, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", originalType, err)
+	}
+	gcm, err := w.v3AEAD()
+	if err != nil {
+		return nil, err
 	}
 	nonce := wechatRandomString(gcm.NonceSize())
 	aad := originalType
