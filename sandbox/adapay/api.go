@@ -1,6 +1,7 @@
 package adapay
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
 	"time"
@@ -8,6 +9,9 @@ import (
 	"cashier"
 	"cashier/internal/chinatime"
 )
+
+// Answers are copies of the simulator's objects: they are encoded after the
+// lock is released, while settling may change the objects.
 
 // create places a payment; the same order_no again is the same payment.
 func (s *AdaPay) create(r *http.Request, in map[string]string) (int, map[string]any) {
@@ -29,7 +33,7 @@ func (s *AdaPay) create(r *http.Request, in map[string]string) (int, map[string]
 			if p.amount != in["pay_amt"] {
 				return http.StatusOK, refusal("order_no_used", "order_no "+in["order_no"]+" was used for another amount")
 			}
-			return http.StatusOK, p.obj
+			return http.StatusOK, maps.Clone(p.obj)
 		}
 	}
 	if s.payments == nil {
@@ -41,7 +45,7 @@ func (s *AdaPay) create(r *http.Request, in map[string]string) (int, map[string]
 		"pay_amt": p.amount, "currency": "cny", "status": "pending", "prod_mode": "false",
 		"created_time": strconv.FormatInt(s.now().Unix(), 10), "expend": map[string]any{"qrcode_url": s.BaseURL + "/qr/" + id}}
 	s.payments[id] = p
-	return http.StatusOK, p.obj
+	return http.StatusOK, maps.Clone(p.obj)
 }
 
 // query answers a payment.
@@ -52,7 +56,7 @@ func (s *AdaPay) query(r *http.Request, _ map[string]string) (int, map[string]an
 	if !ok {
 		return http.StatusOK, refusal("resource_not_exists", "支付对象不存在 (no such payment)")
 	}
-	return http.StatusOK, p.obj
+	return http.StatusOK, maps.Clone(p.obj)
 }
 
 // close closes a pending payment.
@@ -89,7 +93,7 @@ func (s *AdaPay) refund(r *http.Request, in map[string]string) (int, map[string]
 			if rf.payment != id || rf.obj["refund_amt"] != in["refund_amt"] {
 				return http.StatusOK, refusal("refund_order_no_used", "refund_order_no was used for another refund")
 			}
-			return http.StatusOK, rf.obj
+			return http.StatusOK, maps.Clone(rf.obj)
 		}
 	}
 	total, _ := cashier.ParseYuan(p.amount)
@@ -104,7 +108,7 @@ func (s *AdaPay) refund(r *http.Request, in map[string]string) (int, map[string]
 	rf.obj = map[string]any{"id": newID(s.now()), "object": "refund", "payment_id": id, "refund_order_no": rf.orderNo,
 		"refund_amt": in["refund_amt"], "status": "pending", "created_time": strconv.FormatInt(s.now().Unix(), 10)}
 	s.refunds = append(s.refunds, rf)
-	return http.StatusOK, rf.obj
+	return http.StatusOK, maps.Clone(rf.obj)
 }
 
 // refundList answers a payment's refunds (payment_id), with trans_status.
