@@ -129,6 +129,15 @@ type Trade struct {
 	ChannelTradeNo string
 }
 
+// TradeNoBinder is a channel whose notifications always carry the
+// ChannelTradeNo its Prepare answered (AdaPay's payment id). A channel that
+// signs every merchant's messages with one key can genuinely tell of another
+// merchant's payment that reused our out_trade_no; for such a channel,
+// checkout rejects a notification naming a trade other than the attempt's.
+type TradeNoBinder interface {
+	BindsChannelTradeNo() bool
+}
+
 // Querier is a channel that can be asked about an attempt, for when its
 // notification never came. A trade the channel does not know is ENOTFOUND.
 type Querier interface {

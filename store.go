@@ -131,7 +131,6 @@ type Tx interface {
 
 	// Inbound messages.
 	InsertInbound(ctx context.Context, m *InboundMessage) error
-	SetInboundOutcome(ctx context.Context, id int64, outcome, detail, outTradeNo string) error
 	Inbound(ctx context.Context, id int64) (*InboundMessage, error)
 	// PurgeUnverifiedInbound deletes messages that failed verification and
 	// were received before before; it returns how many.

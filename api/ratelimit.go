@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 
@@ -23,7 +24,9 @@ type addressBucket struct {
 }
 
 // maxTrackedAddresses bounds the limiter's memory: past it, addresses whose
-// bucket is full again are forgotten.
+// bucket is full again are forgotten, and if that frees nothing, a new
+// address has no allowance until it does (a flood from many addresses is
+// held back, not let through by starting afresh).
 const maxTrackedAddresses = 10000
 
 func newAddressLimiter(perMinute int) *addressLimiter {
@@ -34,6 +37,7 @@ func newAddressLimiter(perMinute int) *addressLimiter {
 // message held back since addr was last within its allowance, so that a
 // flood is logged once, not once per message.
 func (l *addressLimiter) allow(addr string, now time.Time) (ok, first bool) {
+	addr = sender(addr)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.addrs[addr]
@@ -42,9 +46,7 @@ func (l *addressLimiter) allow(addr string, now time.Time) (ok, first bool) {
 			l.forgetIdle(now)
 		}
 		if len(l.addrs) >= maxTrackedAddresses {
-			// Flooded from too many addresses to track: start afresh rather
-			// than grow without bound.
-			clear(l.addrs)
+			return false, false
 		}
 		b = &addressBucket{limiter: rate.NewLimiter(rate.Limit(float64(l.perMinute)/60), l.perMinute)}
 		l.addrs[addr] = b
@@ -66,4 +68,15 @@ func (l *addressLimiter) forgetIdle(now time.Time) {
 			delete(l.addrs, addr)
 		}
 	}
+}
+
+// sender is whom addr's allowance belongs to: the address itself, or for
+// IPv6 its /64, which one host can fill with addresses of its own.
+func sender(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || !ip.Is6() || ip.Is4In6() {
+		return addr
+	}
+	p, _ := ip.Prefix(64)
+	return p.String()
 }

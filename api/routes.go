@@ -58,7 +58,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("POST /admin/api/events/{event_id}/resend", admin(handleAdminResend(co, log)))
 	mux.Handle("GET /admin/api/orders", admin(handleAdminOrders(co, log)))
 	mux.Handle("POST /admin/api/payments/{id}/refund", admin(handleAdminRefundPayment(co, log)))
-	mux.Handle("POST /admin/api/payments/{id}/refunded-outside", admin(handleAdminRefundedOutside(co, log)))
+	mux.Handle("POST /admin/api/payments/{id}/refunded-outside", admin(once(adminScope, handleAdminRefundedOutside(co, log))))
 	mux.Handle("GET /admin/api/inbound", admin(handleAdminInbound(co, log)))
 	mux.Handle("GET /admin/api/channels", admin(handleAdminChannels(co)))
 	mux.Handle("GET /admin/{$}", web.Admin())

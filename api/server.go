@@ -43,6 +43,9 @@ type Config struct {
 	ResultURL string
 }
 
+// DefaultNotifyRejectsPerMinute is NotifyRejectsPerMinute when not set.
+const DefaultNotifyRejectsPerMinute = 60
+
 // NewServer returns the HTTP handler of cashier.
 func NewServer(cfg Config) http.Handler {
 	if cfg.Logger == nil {
@@ -52,7 +55,7 @@ func NewServer(cfg Config) http.Handler {
 		cfg.Metrics = noMetrics{}
 	}
 	if cfg.NotifyRejectsPerMinute <= 0 {
-		cfg.NotifyRejectsPerMinute = 60
+		cfg.NotifyRejectsPerMinute = DefaultNotifyRejectsPerMinute
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, cfg)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"cashier/api"
 	"cashier/channel"
 	"cashier/jobs"
 )
@@ -159,13 +160,13 @@ func (c *Config) Defaults() {
 		c.WebhookTimeout = Duration(10 * time.Second)
 	}
 	if c.JobRescueAfter <= 0 {
-		c.JobRescueAfter = Duration(DefaultJobRescueAfter)
+		c.JobRescueAfter = Duration(jobs.DefaultRescueAfter)
 	}
 	if c.RejectedRetention <= 0 {
 		c.RejectedRetention = Duration(30 * 24 * time.Hour)
 	}
 	if c.NotifyRejectsPerMinute == 0 {
-		c.NotifyRejectsPerMinute = 60
+		c.NotifyRejectsPerMinute = api.DefaultNotifyRejectsPerMinute
 	}
 }
 
@@ -243,10 +244,6 @@ func (c *Config) settings(specs []channel.Spec, errs []error) (map[string]channe
 	}
 	return out, errs
 }
-
-// DefaultJobRescueAfter is how long a job may run before it is taken to be
-// stuck in a process that died.
-const DefaultJobRescueAfter = 5 * time.Minute
 
 // Modes says how each of cashier's channels runs: see channelModes.
 func (c *Config) Modes() (map[string]Mode, error) {

@@ -207,7 +207,7 @@ func TestRefundedOutsideCashier(t *testing.T) {
 		if h.count("refunds") != 0 || h.order(id).Payments[0].Status != "needs_refund" {
 			t.Fatal("a refused request wrote")
 		}
-		r := h.admin("POST", path, map[string]any{"operator": "li.lei", "note": "refunded in the Alipay console, ref 2026-77"})
+		r := h.adminKeyed(path, "outside-1", map[string]any{"operator": "li.lei", "note": "refunded in the Alipay console, ref 2026-77"})
 		var ref struct {
 			Status, Reason, Detail string
 			Amount                 int64
@@ -223,8 +223,26 @@ func TestRefundedOutsideCashier(t *testing.T) {
 		if h.events("refund.succeeded") != 1 {
 			t.Errorf("%d refund.succeeded events", h.events("refund.succeeded"))
 		}
+		if again := h.adminKeyed(path, "outside-1", map[string]any{"operator": "li.lei", "note": "refunded in the Alipay console, ref 2026-77"}); again.Status != 200 || string(again.Data) != string(r.Data) {
+			t.Errorf("retried with its Idempotency-Key: %d %s", again.Status, again.Data)
+		}
 		if r := h.admin("POST", path, map[string]any{"operator": "li.lei", "note": "again"}); r.Status != 409 {
 			t.Errorf("twice: %d", r.Status)
+		}
+		if h.count("refunds") != 1 || h.events("refund.succeeded") != 1 {
+			t.Errorf("after the retries: %d refunds, %d refund.succeeded events", h.count("refunds"), h.events("refund.succeeded"))
+		}
+		// A refund under way at the channel must settle first.
+		late, _ := h.mustBuy("app", nil)
+		h.post("/api/v1/orders/"+late+"/cancel", h.token, nil)
+		h.notify(signAlipay(t, h.platformKey(), h.alipayNotification(h.lastOutTradeNo(late), "6.00", nil)).Encode())
+		latePayment := itoa(h.order(late).Payments[0].ID)
+		if r := h.admin("POST", "/admin/api/payments/"+latePayment+"/refund", nil); r.Status >= 300 {
+			t.Fatalf("refund through the channel: %d %s", r.Status, r.Message)
+		}
+		if r := h.admin("POST", "/admin/api/payments/"+latePayment+"/refunded-outside", map[string]any{"operator": "x", "note": "y"}); r.Status != 409 ||
+			!strings.Contains(r.Message, "under way") {
+			t.Errorf("while a channel refund is pending: %d %s", r.Status, r.Message)
 		}
 		paid, _ := h.mustBuy("app", nil)
 		h.pay("alipay", h.lastOutTradeNo(paid))
@@ -292,8 +310,15 @@ func (h *harness) adminOrder(id string) adminOrderView {
 
 func (h *harness) refund(id string, amount int64, key string) reply {
 	h.t.Helper()
-	b, _ := json.Marshal(map[string]any{"amount": amount, "reason": "customer asked"})
-	req, _ := http.NewRequest("POST", h.url+"/admin/api/orders/"+id+"/refunds", strings.NewReader(string(b)))
+	return h.adminKeyed("/admin/api/orders/"+id+"/refunds", key, map[string]any{"amount": amount, "reason": "customer asked"})
+}
+
+// adminKeyed posts body to an admin path with an Idempotency-Key (none if
+// key is empty).
+func (h *harness) adminKeyed(path, key string, body any) reply {
+	h.t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", h.url+path, strings.NewReader(string(b)))
 	req.Header.Set("Authorization", "Bearer "+h.app.AdminToken)
 	req.Header.Set("Content-Type", "application/json")
 	if key != "" {

@@ -191,3 +191,85 @@ func pendingAttempt(t *testing.T, db cashier.Store, now time.Time, channel, outT
 		t.Fatal(err)
 	}
 }
+
+// bindingChannel is a channel whose notifications carry the trade number its
+// Prepare gave (as AdaPay's do).
+type bindingChannel struct{ cashier.Channel }
+
+func (bindingChannel) Name() string              { return "adapay" }
+func (bindingChannel) BindsChannelTradeNo() bool { return true }
+
+// For a channel that binds its trade numbers, a genuine notification about
+// another trade with our out_trade_no (or our refund number) is rejected:
+// the payment is not paid, the refund not settled.
+func TestApplyBindsTradeNumbers(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		ctx := context.Background()
+		now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+		s := New(Config{Store: db, Channels: []cashier.Channel{bindingChannel{}}, Now: func() time.Time { return now },
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		var refundNo string
+		err := db.Update(ctx, func(tx cashier.Tx) error {
+			for i, status := range []cashier.PaymentStatus{cashier.PaymentPending, cashier.PaymentNeedsRefund} {
+				o := &cashier.Order{UserID: "u", Kind: cashier.KindPackage, Status: cashier.OrderPending, Amount: 600, Payable: 600, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+				if err := tx.InsertOrder(ctx, o); err != nil {
+					return err
+				}
+				p := &cashier.Payment{OrderID: o.ID, OutTradeNo: fmt.Sprintf("ADA%d", i), ChannelTradeNo: fmt.Sprintf("0021OURS%d", i),
+					Channel: "adapay", Amount: 600, Status: status, CreatedAt: now}
+				if err := tx.InsertPayment(ctx, p); err != nil {
+					return err
+				}
+				if status == cashier.PaymentNeedsRefund {
+					refundNo = "RF1"
+					if err := tx.InsertRefund(ctx, &cashier.Refund{OrderID: o.ID, PaymentID: p.ID, OutRefundNo: refundNo, Amount: 600,
+						Status: cashier.RefundPending, CreatedAt: now}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paid := func(tradeNo string) *cashier.Notification {
+			return &cashier.Notification{OutTradeNo: "ADA0", ChannelTradeNo: tradeNo, Amount: 600, Status: cashier.NotifyPaid}
+		}
+		refundFailed := func(tradeNo string) *cashier.Notification {
+			return &cashier.Notification{ChannelTradeNo: tradeNo, Refund: &cashier.RefundResult{OutRefundNo: refundNo, Status: cashier.RefundFailed}}
+		}
+		// states is the statuses of the pending attempt and of the refund.
+		states := func() (s [2]string) {
+			db.View(ctx, func(tx cashier.Tx) error {
+				p, _ := tx.PaymentByOutTradeNo(ctx, "ADA0")
+				r, _ := tx.RefundByOutRefundNo(ctx, refundNo)
+				s = [2]string{string(p.Status), string(r.Status)}
+				return nil
+			})
+			return s
+		}
+		for _, c := range []struct {
+			name    string
+			n       *cashier.Notification
+			outcome string
+		}{
+			{"paid, another trade", paid("0021THEIRS"), cashier.InboundRejected},
+			{"paid, no trade number", paid(""), cashier.InboundRejected},
+			{"refund failed, another trade", refundFailed("0021THEIRS"), cashier.InboundRejected},
+			{"paid, our trade", paid("0021OURS0"), cashier.InboundApplied},
+			{"refund failed, our trade", refundFailed("0021OURS1"), cashier.InboundApplied},
+		} {
+			before := states()
+			rc := &Receipt{}
+			if err := db.Update(ctx, func(tx cashier.Tx) error { return s.apply(ctx, tx, "adapay", c.n, rc) }); err != nil {
+				t.Fatal(err)
+			}
+			after := states()
+			if rc.Outcome != c.outcome || (c.outcome == cashier.InboundRejected) != (before == after) {
+				t.Errorf("%s: outcome %q (%s), payment and refund %v → %v", c.name, rc.Outcome, rc.Detail, before, after)
+			}
+		}
+	})
+}

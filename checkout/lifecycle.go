@@ -103,6 +103,6 @@ func (s *Service) applyQueried(ctx context.Context, channel string, n *cashier.N
 		return err
 	}
 	msg := &cashier.InboundMessage{Channel: channel, Method: "QUERY", Path: "query " + n.OutTradeNo, Body: body,
-		ReceivedAt: s.now(), Verified: true}
+		BodySize: len(body), ReceivedAt: s.now(), Verified: true}
 	return s.record(ctx, msg, n, &Receipt{})
 }

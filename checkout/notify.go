@@ -178,6 +178,9 @@ func (s *Service) apply(ctx context.Context, tx cashier.Tx, channel string, n *c
 	if p.Channel != channel {
 		return rc.reject("out_trade_no %q belongs to channel %s", n.OutTradeNo, p.Channel)
 	}
+	if s.namesAnotherTrade(p, n.ChannelTradeNo) {
+		return rc.reject("%s trade %q is not attempt %s (%q)", channel, n.ChannelTradeNo, p.OutTradeNo, p.ChannelTradeNo)
+	}
 	// A notice that the payment failed or closed may carry no amount
 	// (WeChat's result_code FAIL); one that says paid always does.
 	if n.Amount != p.Amount && (n.Status == cashier.NotifyPaid || n.Amount != 0) {
@@ -196,6 +199,13 @@ func (s *Service) apply(ctx context.Context, tx cashier.Tx, channel string, n *c
 	default:
 		return fmt.Errorf("notification status %q", n.Status)
 	}
+}
+
+// namesAnotherTrade says whether channelTradeNo, from a notification of a
+// channel that binds its trade numbers, is not p's trade at the channel.
+func (s *Service) namesAnotherTrade(p *cashier.Payment, channelTradeNo string) bool {
+	b, ok := s.channels[p.Channel].(cashier.TradeNoBinder)
+	return ok && b.BindsChannelTradeNo() && channelTradeNo != p.ChannelTradeNo
 }
 
 // applyUnpaid closes or fails a pending attempt, as its channel says.

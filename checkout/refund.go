@@ -110,24 +110,13 @@ func (s *Service) RefundOrder(ctx context.Context, orderID, amount int64, reason
 func (s *Service) RefundLatePayment(ctx context.Context, paymentID int64) (*cashier.Refund, error) {
 	var r *cashier.Refund
 	err := s.store.Update(ctx, func(tx cashier.Tx) error {
-		// Locked first, so that two operators asking at once make one refund.
-		if err := tx.LockPayment(ctx, paymentID); err != nil {
-			return err
-		}
-		p, err := tx.Payment(ctx, paymentID)
+		p, refunds, err := lockNeedsRefund(ctx, tx, paymentID, "is refunded this way")
 		if err != nil {
 			return err
 		}
-		if p.Status != cashier.PaymentNeedsRefund {
-			return cashier.Errorf(cashier.ECONFLICT, "payment %d is %s: only a payment that needs a refund is refunded this way", p.ID, p.Status)
-		}
-		o, err := tx.Order(ctx, p.OrderID)
-		if err != nil {
-			return err
-		}
-		for i := range o.Refunds {
-			if o.Refunds[i].PaymentID == p.ID && o.Refunds[i].Status != cashier.RefundFailed {
-				r = &o.Refunds[i]
+		for i := range refunds {
+			if refunds[i].Status != cashier.RefundFailed {
+				r = &refunds[i]
 				return nil // already under way or done
 			}
 		}
@@ -138,6 +127,33 @@ func (s *Service) RefundLatePayment(ctx context.Context, paymentID int64) (*cash
 		return err
 	})
 	return r, err
+}
+
+// lockNeedsRefund locks payment id, so that two operators acting on it at
+// once are served one after the other, and returns it with its refunds; it
+// must need a refund for what (an operator's action) to be done to it.
+func lockNeedsRefund(ctx context.Context, tx cashier.Tx, id int64, what string) (*cashier.Payment, []cashier.Refund, error) {
+	if err := tx.LockPayment(ctx, id); err != nil {
+		return nil, nil, err
+	}
+	p, err := tx.Payment(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Status != cashier.PaymentNeedsRefund {
+		return nil, nil, cashier.Errorf(cashier.ECONFLICT, "payment %d is %s: only a payment that needs a refund %s", p.ID, p.Status, what)
+	}
+	all, err := tx.RefundsByOrder(ctx, p.OrderID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var refunds []cashier.Refund
+	for _, r := range all {
+		if r.PaymentID == p.ID {
+			refunds = append(refunds, r)
+		}
+	}
+	return p, refunds, nil
 }
 
 // refundLatePayment starts refunding money that arrived for an order that no
@@ -324,8 +340,9 @@ func (s *Service) applyRefundNotice(ctx context.Context, tx cashier.Tx, channel 
 	if err != nil {
 		return err
 	}
-	if p.Channel != channel || (n.OutTradeNo != "" && n.OutTradeNo != p.OutTradeNo) {
-		return rc.reject("refund %s belongs to %s attempt %s, not %s %s", r.OutRefundNo, p.Channel, p.OutTradeNo, channel, n.OutTradeNo)
+	if p.Channel != channel || (n.OutTradeNo != "" && n.OutTradeNo != p.OutTradeNo) || s.namesAnotherTrade(p, n.ChannelTradeNo) {
+		return rc.reject("refund %s belongs to %s attempt %s (%q), not to %s trade %q (%q)",
+			r.OutRefundNo, p.Channel, p.OutTradeNo, p.ChannelTradeNo, channel, n.OutTradeNo, n.ChannelTradeNo)
 	}
 	if n.Refund.Amount != 0 && n.Refund.Amount != r.Amount {
 		return rc.reject("refund amount %s yuan does not match the %s yuan asked",
@@ -355,27 +372,17 @@ func (s *Service) RefundedOutside(ctx context.Context, paymentID int64, operator
 	if operator == "" || note == "" {
 		return nil, cashier.Errorf(cashier.EINVALID, "operator and note are required: who refunded, and how (a reference)")
 	}
-	if len([]rune(operator)) > 100 || len([]rune(note)) > 500 {
+	if utf8.RuneCountInString(operator) > 100 || utf8.RuneCountInString(note) > 500 {
 		return nil, cashier.Errorf(cashier.EINVALID, "operator is at most 100 characters, note at most 500")
 	}
 	var r *cashier.Refund
 	err := s.store.Update(ctx, func(tx cashier.Tx) error {
-		if err := tx.LockPayment(ctx, paymentID); err != nil {
-			return err
-		}
-		p, err := tx.Payment(ctx, paymentID)
+		p, refunds, err := lockNeedsRefund(ctx, tx, paymentID, "can be marked refunded outside cashier")
 		if err != nil {
 			return err
 		}
-		if p.Status != cashier.PaymentNeedsRefund {
-			return cashier.Errorf(cashier.ECONFLICT, "payment %d is %s: only a payment that needs a refund can be marked refunded outside cashier", p.ID, p.Status)
-		}
-		o, err := tx.Order(ctx, p.OrderID)
-		if err != nil {
-			return err
-		}
-		for _, other := range o.Refunds {
-			if other.PaymentID == p.ID && other.Status == cashier.RefundPending {
+		for _, other := range refunds {
+			if other.Status == cashier.RefundPending {
 				return cashier.Errorf(cashier.ECONFLICT, "refund %s of payment %d is under way at the channel: wait for it to settle", other.OutRefundNo, p.ID)
 			}
 		}

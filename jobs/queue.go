@@ -97,7 +97,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Queue, error) {
 		cfg.Workers = 10
 	}
 	if cfg.RescueAfter <= 0 {
-		cfg.RescueAfter = 5 * time.Minute
+		cfg.RescueAfter = DefaultRescueAfter
 	}
 	if cfg.RescueAfter <= LongestTimeout {
 		return nil, fmt.Errorf("jobs: RescueAfter %v must exceed the longest job timeout %v", cfg.RescueAfter, LongestTimeout)

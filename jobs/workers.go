@@ -71,7 +71,11 @@ const (
 )
 
 // LongestTimeout is the longest any job may run.
-const LongestTimeout = expireTimeout
+const LongestTimeout = max(expireTimeout, pollTimeout, refundTimeout, deliverTimeout, purgeTimeout)
+
+// DefaultRescueAfter is how long a job may run before it is taken to be
+// stuck in a process that died, and run again.
+const DefaultRescueAfter = 5 * time.Minute
 
 func (w *expireOrderWorker) Timeout(*river.Job[expireOrderArgs]) time.Duration { return expireTimeout }
 

@@ -18,9 +18,10 @@ const (
 )
 
 // Fault is how a simulated call fails. Delay applies first (the simulator
-// gives up when the caller does); then the first of HTTPStatus, ReturnCode
-// and ErrCode that is set decides the answer; with none set the call is
-// answered normally, late.
+// gives up when the caller does); then an ErrCode makes a refusal (with
+// HTTPStatus where the protocol carries one), else an HTTPStatus a bare HTTP
+// error, else a ReturnCode a communication failure; with none set the call
+// is answered normally, late (and signed by a forger with ForgedAnswer).
 type Fault struct {
 	Delay      time.Duration // answer after this long
 	HTTPStatus int           // answer this status, with the channel's error body
@@ -32,7 +33,7 @@ type Fault struct {
 	// protocol carries one.
 	ErrCode, ErrCodeDes string
 	// ForgedAnswer answers normally, signed with a key that is not the
-	// channel's (simulators whose answers are signed: iPayNow, AdaPay).
+	// channel's.
 	ForgedAnswer bool
 }
 

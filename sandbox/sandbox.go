@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -66,6 +67,10 @@ const (
 	// what a channel signing every merchant's messages with one key (as
 	// AdaPay does) may send to anyone.
 	OtherApp
+	// OtherTrade is genuinely signed by the channel, about another trade
+	// (another merchant's) that reused the out_trade_no: only simulators of
+	// channels that bind their trade numbers (cashier.TradeNoBinder) make it.
+	OtherTrade
 )
 
 func (f Forgery) String() string {
@@ -76,6 +81,8 @@ func (f Forgery) String() string {
 		return "another amount"
 	case OtherApp:
 		return "another app"
+	case OtherTrade:
+		return "another trade"
 	}
 	return "forged"
 }
@@ -146,4 +153,13 @@ func (env Env) Client() *http.Client {
 		return env.HTTPClient
 	}
 	return &http.Client{Timeout: 10 * time.Second}
+}
+
+// EncodeForm is fields as a form body, sorted by key as url.Values encodes.
+func EncodeForm(fields map[string]string) string {
+	v := make(url.Values, len(fields))
+	for k, val := range fields {
+		v.Set(k, val)
+	}
+	return v.Encode()
 }

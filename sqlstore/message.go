@@ -21,9 +21,6 @@ func (t *tx) InsertInbound(ctx context.Context, m *cashier.InboundMessage) error
 	if body == nil {
 		body = []byte{}
 	}
-	if m.BodySize < len(body) {
-		m.BodySize = len(body)
-	}
 	id, err := t.insert(ctx, `INSERT INTO inbound_messages (channel, method, path, query, headers, body, remote_addr,
 		received_at, outcome, detail, out_trade_no, verified, body_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.Channel, m.Method, m.Path, m.Query, string(headers), body, m.RemoteAddr,
@@ -32,16 +29,6 @@ func (t *tx) InsertInbound(ctx context.Context, m *cashier.InboundMessage) error
 		return fmt.Errorf("insert inbound message: %w", err)
 	}
 	m.ID = id
-	return nil
-}
-
-func (t *tx) SetInboundOutcome(ctx context.Context, id int64, outcome, detail, outTradeNo string) error {
-	_, err := t.exec(ctx, `UPDATE inbound_messages SET outcome = ?, detail = ?,
-		out_trade_no = CASE WHEN ? = '' THEN out_trade_no ELSE ? END WHERE id = ?`,
-		outcome, detail, outTradeNo, outTradeNo, id)
-	if err != nil {
-		return fmt.Errorf("update inbound message %d: %w", id, err)
-	}
 	return nil
 }
 

@@ -25,11 +25,14 @@ func TestSearches(t *testing.T) {
 					ch = "wechat"
 				}
 				m := &cashier.InboundMessage{Channel: ch, Method: "POST", Path: "/n", Body: []byte{byte(i)}, ReceivedAt: t0, OutTradeNo: otn}
+				if i == 2 {
+					m.Outcome, m.Detail = cashier.InboundRejected, "bad"
+				}
 				if err := tx.InsertInbound(ctx, m); err != nil {
 					return err
 				}
 			}
-			return tx.SetInboundOutcome(ctx, 3, cashier.InboundRejected, "bad", "")
+			return nil
 		}))
 		must(t, db.View(ctx, func(tx cashier.Tx) error {
 			all, err := tx.Orders(ctx, cashier.OrderFilter{})

@@ -257,13 +257,11 @@ func TestInboundAndEvents(t *testing.T) {
 		ctx := context.Background()
 		body := []byte("a=1+2&b=%2B\x00\xff")
 		m := &cashier.InboundMessage{Channel: "alipay", Method: "POST", Path: "/api/v1/order/notify/alipay",
-			Headers: map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"}}, Body: body, ReceivedAt: t0}
+			Headers: map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"}}, Body: body, ReceivedAt: t0,
+			Outcome: cashier.InboundRejected, Detail: "bad signature", OutTradeNo: "ALI9"}
 		e := &cashier.Event{ID: "evt_1", Type: cashier.EventOrderPaid, OrderID: 3, Payload: []byte(`{"x":1}`), CreatedAt: t0}
 		must(t, db.Update(ctx, func(tx cashier.Tx) error {
 			if err := tx.InsertInbound(ctx, m); err != nil {
-				return err
-			}
-			if err := tx.SetInboundOutcome(ctx, m.ID, cashier.InboundRejected, "bad signature", "ALI9"); err != nil {
 				return err
 			}
 			return tx.InsertEvent(ctx, e)

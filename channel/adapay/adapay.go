@@ -34,7 +34,6 @@ type Config struct {
 	PublicKey  *rsa.PublicKey  // AdaPay's: verifies answers and webhooks
 	BaseURL    string          // default DefaultBaseURL
 	HTTPClient *http.Client
-	Now        func() time.Time
 	Logger     *slog.Logger
 }
 
@@ -68,9 +67,6 @@ func New(cfg Config) (*AdaPay, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -83,6 +79,10 @@ func (a *AdaPay) Name() string { return cashier.ChannelAdaPay }
 
 // Gateways are the ways AdaPay is paid here.
 func (a *AdaPay) Gateways() []string { return []string{GatewayAlipay} }
+
+// BindsChannelTradeNo: AdaPay signs every merchant's webhooks with one key,
+// so only the payment id cashier was given ties a webhook to our payment.
+func (a *AdaPay) BindsChannelTradeNo() bool { return true }
 
 // Reply is the answer to a webhook without knowing it: 200, or 500 for
 // AdaPay to send it again. ReplyTo is what cashier answers.

@@ -103,6 +103,42 @@ func TestWebhookOfAnotherApp(t *testing.T) {
 	}
 }
 
+// The webhook's type is not signed: what happened is read from its data,
+// and a type that says otherwise is refused.
+func TestWebhookTypeMustAgreeWithData(t *testing.T) {
+	a := newTest(t, "", nil)
+	payment := func(status string) string {
+		return `{"id":"0021","app_id":"app_1","order_no":"PY1","pay_amt":"0.01","status":"` + status + `"}`
+	}
+	refund := func(status string) string {
+		return `{"id":"0022","payment_id":"0021","refund_order_no":"RF1","refund_amt":"0.01","status":"` + status + `"}`
+	}
+	cases := []struct {
+		typ, data string
+		ok        bool
+	}{
+		{"payment.succeeded", payment("succeeded"), true},
+		{"payment.failed", payment("failed"), true},
+		{"payment.close", payment("closed"), true},
+		{"payment.succeeded", payment("failed"), false},
+		{"payment.succeeded", payment("pending"), false},
+		{"payment.close", payment("succeeded"), false},
+		{"payment.failed", payment("succeeded"), false},
+		{"refund.succeeded", refund("succeeded"), true},
+		{"refund.failed", refund("failed"), true},
+		{"refund.failed", refund("succeeded"), false},
+		{"refund.succeeded", refund("failed"), false},
+		{"refund.succeeded", refund("pending"), false},
+	}
+	for _, c := range cases {
+		form := url.Values{"type": {c.typ}, "data": {c.data}, "sign": {signWith(keys()[1], c.data)}}
+		_, err := a.VerifyNotification(context.Background(), &cashier.InboundRequest{Body: []byte(form.Encode())})
+		if c.ok && err != nil || !c.ok && cashier.ErrorCode(err) != cashier.EINVALID {
+			t.Errorf("%s with %s: %v", c.typ, c.data, err)
+		}
+	}
+}
+
 // Requests are signed over the full URL and the body exactly as sent, with
 // the api key beside: checked here with the standard library directly.
 func TestRequestSignature(t *testing.T) {

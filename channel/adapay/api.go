@@ -22,10 +22,10 @@ import (
 // maxAnswer bounds what is read of an answer.
 const maxAnswer = 256 << 10
 
-// SignRequest is the Signature header of a request: base64 SHA1withRSA by
+// signRequest is the Signature header of a request: base64 SHA1withRSA by
 // the merchant's key over the URL and the body as sent (POST), or the URL
 // and the sorted k=v of its query with raw values (GET).
-func SignRequest(key *rsa.PrivateKey, fullURL string, body []byte) (string, error) {
+func signRequest(key *rsa.PrivateKey, fullURL string, body []byte) (string, error) {
 	sum := sha1.Sum(append([]byte(fullURL), body...))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA1, sum[:])
 	if err != nil {
@@ -34,8 +34,8 @@ func SignRequest(key *rsa.PrivateKey, fullURL string, body []byte) (string, erro
 	return base64.StdEncoding.EncodeToString(sig), nil
 }
 
-// Verify checks AdaPay's signature of data (an answer's or a webhook's).
-func Verify(key *rsa.PublicKey, data, signature string) bool {
+// verify checks AdaPay's signature of data (an answer's or a webhook's).
+func verify(key *rsa.PublicKey, data, signature string) bool {
 	sig, err := base64.StdEncoding.DecodeString(signature)
 	if err != nil || len(sig) == 0 {
 		return false
@@ -82,7 +82,7 @@ func (a *AdaPay) call(ctx context.Context, op, path string, q url.Values, body a
 		}
 		method, signed = http.MethodPost, raw
 	}
-	sig, err := SignRequest(a.cfg.PrivateKey, fullURL, signed)
+	sig, err := signRequest(a.cfg.PrivateKey, fullURL, signed)
 	if err != nil {
 		return nil, cashier.WrapError(err, cashier.EINTERNAL, "could not sign the AdaPay request")
 	}
@@ -122,7 +122,7 @@ func (a *AdaPay) call(ctx context.Context, op, path string, q url.Values, body a
 		a.log.WarnContext(ctx, "adapay: malformed answer", "op", op, "status", resp.StatusCode)
 		return nil, cashier.Errorf(cashier.ECHANNEL, "AdaPay answered %s with HTTP %d and no signed data", op, resp.StatusCode)
 	}
-	if !Verify(a.cfg.PublicKey, env.Data, env.Signature) {
+	if !verify(a.cfg.PublicKey, env.Data, env.Signature) {
 		a.log.WarnContext(ctx, "adapay: answer does not verify", "op", op, "status", resp.StatusCode)
 		return nil, cashier.Errorf(cashier.ECHANNEL, "AdaPay's answer to %s could not be verified", op)
 	}

@@ -19,7 +19,7 @@ func (a *AdaPay) VerifyNotification(ctx context.Context, msg *cashier.InboundReq
 		return nil, cashier.Errorf(cashier.EINVALID, "malformed adapay notification: not a signed form")
 	}
 	data := values.Get("data")
-	if !Verify(a.cfg.PublicKey, data, values.Get("sign")) {
+	if !verify(a.cfg.PublicKey, data, values.Get("sign")) {
 		return nil, cashier.Errorf(cashier.EFORBIDDEN, "adapay notification signature does not verify")
 	}
 	// AdaPay signs every merchant's webhooks with one key: only the app_id
@@ -33,31 +33,36 @@ func (a *AdaPay) VerifyNotification(ctx context.Context, msg *cashier.InboundReq
 			return nil, cashier.Errorf(cashier.EUNPROCESSABLE, "adapay notification is for app %q", app)
 		}
 	}
+	// The type is not signed: what happened is read from data, and a type
+	// that says otherwise is refused.
 	typ := values.Get("type")
-	switch typ {
-	case "payment.succeeded", "payment.failed", "payment.close.succeeded":
+	if want, ok := paymentEvents[typ]; ok {
 		n, err := paymentNotification([]byte(data))
 		if err != nil {
 			return nil, cashier.WrapError(err, cashier.EINVALID, "malformed adapay notification: "+cashier.ErrorMessage(err))
 		}
-		n.RawStatus = typ
-		switch typ {
-		case "payment.succeeded":
-			n.Status = cashier.NotifyPaid
-		case "payment.failed":
-			n.Status = cashier.NotifyFailed
-		default:
-			n.Status = cashier.NotifyClosed
+		if n.Status != want {
+			return nil, cashier.Errorf(cashier.EINVALID, "adapay notification %q about a payment that is %s", typ, n.RawStatus)
 		}
+		n.RawStatus = typ
 		return n, nil
-	case "refund.succeeded", "refund.failed":
-		return refundNotification(typ, []byte(data))
+	}
+	if want, ok := refundEvents[typ]; ok {
+		return refundNotification(typ, want, []byte(data))
 	}
 	return nil, cashier.Errorf(cashier.EUNPROCESSABLE, "adapay notification %q is not about a payment or a refund", typ)
 }
 
-// refundNotification reads a refund webhook's data.
-func refundNotification(typ string, data []byte) (*cashier.Notification, error) {
+// The webhook types cashier acts on, with what their data must say; a close
+// notice is taken as payment.close or payment.close.succeeded.
+var (
+	paymentEvents = map[string]cashier.NotifyStatus{"payment.succeeded": cashier.NotifyPaid,
+		"payment.failed": cashier.NotifyFailed, "payment.close": cashier.NotifyClosed, "payment.close.succeeded": cashier.NotifyClosed}
+	refundEvents = map[string]cashier.RefundStatus{"refund.succeeded": cashier.RefundSucceeded, "refund.failed": cashier.RefundFailed}
+)
+
+// refundNotification reads a refund webhook's data, which must say want.
+func refundNotification(typ string, want cashier.RefundStatus, data []byte) (*cashier.Notification, error) {
 	var r refundObject
 	if err := json.Unmarshal(data, &r); err != nil || r.RefundOrderNo == "" {
 		return nil, cashier.Errorf(cashier.EINVALID, "malformed adapay refund notification")
@@ -66,9 +71,8 @@ func refundNotification(typ string, data []byte) (*cashier.Notification, error) 
 	if err != nil {
 		return nil, cashier.WrapError(err, cashier.EINVALID, "malformed adapay refund notification: "+cashier.ErrorMessage(err))
 	}
-	res.Status = cashier.RefundSucceeded
-	if typ == "refund.failed" {
-		res.Status, res.Detail = cashier.RefundFailed, "AdaPay: "+r.ErrorMsg
+	if res.Status != want {
+		return nil, cashier.Errorf(cashier.EINVALID, "adapay notification %q about a refund that is %q", typ, r.Status)
 	}
 	return &cashier.Notification{ChannelTradeNo: r.PaymentID, RawStatus: typ, Refund: res}, nil
 }

@@ -2,14 +2,10 @@ package adapay
 
 import (
 	"errors"
-	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"cashier"
 	"cashier/channel"
-	"cashier/pemkey"
 	"cashier/sandbox"
 )
 
@@ -53,35 +49,20 @@ func (s *Settings) Check() []error {
 // open reads the key files and opens the channel.
 func open(set channel.Settings, env channel.Env) (cashier.Channel, error) {
 	s := set.(*Settings)
-	read := func(name, path string) ([]byte, error) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("adapay.%s: %w", name, err)
-		}
-		return b, nil
-	}
-	apiKey, err := read("api_key_file", s.APIKeyFile)
+	apiKey, err := channel.ReadSecret("adapay.api_key_file", s.APIKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	keyPEM, err := read("private_key_file", s.PrivateKeyFile)
+	key, err := channel.ReadRSAPrivateKey("adapay.private_key_file", s.PrivateKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	key, err := pemkey.ParseRSAPrivateKey(keyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("adapay.private_key_file: %w", err)
-	}
-	pubPEM, err := read("adapay_public_key_file", s.AdaPayPublicKeyFile)
+	pub, err := channel.ReadRSAPublicKey("adapay.adapay_public_key_file", s.AdaPayPublicKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := pemkey.ParseRSAPublicKey(pubPEM)
-	if err != nil {
-		return nil, fmt.Errorf("adapay.adapay_public_key_file: %w", err)
-	}
-	return New(Config{AppID: s.AppID, APIKey: strings.TrimSpace(string(apiKey)), PrivateKey: key, PublicKey: pub,
-		BaseURL: s.BaseURL, HTTPClient: env.Client(time.Duration(s.Timeout)), Now: env.Now, Logger: env.Logger})
+	return New(Config{AppID: s.AppID, APIKey: apiKey, PrivateKey: key, PublicKey: pub,
+		BaseURL: s.BaseURL, HTTPClient: env.Client(time.Duration(s.Timeout)), Logger: env.Logger})
 }
 
 // Spec describes the AdaPay channel for cashier's list of channels;

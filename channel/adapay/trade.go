@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"cashier"
+	"cashier/channel"
 	"cashier/internal/chinatime"
 )
 
@@ -41,7 +42,7 @@ func (a *AdaPay) Prepare(ctx context.Context, req cashier.PrepareRequest) (*cash
 	}
 	body := map[string]string{
 		"app_id": a.cfg.AppID, "order_no": req.OutTradeNo, "pay_channel": "alipay_qr", "pay_amt": cashier.FormatYuan(req.Amount),
-		"goods_title": clip(req.Subject, 64), "goods_desc": clip(req.Subject, 127), "currency": "cny",
+		"goods_title": channel.Clip(req.Subject, 64), "goods_desc": channel.Clip(req.Subject, 127), "currency": "cny",
 		"notify_url": req.NotifyURL, "time_expire": chinatime.In(req.ExpiresAt).Format(timeLayout),
 	}
 	data, err := a.call(ctx, "create payment", "/v1/payments", nil, body)
@@ -154,12 +155,4 @@ func paymentNotification(data []byte) (*cashier.Notification, error) {
 		}
 	}
 	return n, nil
-}
-
-// clip keeps the first n characters of s.
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-pay/gopay"
 
 	"cashier"
+	"cashier/channel"
 )
 
 // Alipay's limits on biz_content fields.
@@ -70,7 +70,7 @@ func (a *Alipay) Prepare(ctx context.Context, req cashier.PrepareRequest) (*cash
 	bm := make(gopay.BodyMap)
 	bm.Set("out_trade_no", req.OutTradeNo).
 		Set("total_amount", cashier.FormatYuan(req.Amount)).
-		Set("subject", truncateRunes(req.Subject, maxSubjectRunes))
+		Set("subject", channel.Clip(req.Subject, maxSubjectRunes))
 	if timeout != "" {
 		bm.Set("timeout_express", timeout)
 	}
@@ -111,11 +111,4 @@ func timeoutExpress(expiresAt, now time.Time) (string, error) {
 	}
 	left = min(left, maxTimeout)
 	return fmt.Sprintf("%dm", max(int64(left/time.Minute), 1)), nil
-}
-
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }

@@ -11,6 +11,7 @@ import (
 	gopayalipay "github.com/go-pay/gopay/alipay"
 
 	"cashier"
+	"cashier/channel"
 	"cashier/channel/internal/gopaykit"
 )
 
@@ -80,7 +81,7 @@ func (a *Alipay) Refund(ctx context.Context, req cashier.RefundRequest) (*cashie
 		Set("refund_amount", cashier.FormatYuan(req.Amount)).
 		Set("out_request_no", req.OutRefundNo)
 	if reason := strings.TrimSpace(req.Reason); reason != "" {
-		bm.Set("refund_reason", truncateRunes(reason, maxRefundReasonRunes))
+		bm.Set("refund_reason", channel.Clip(reason, maxRefundReasonRunes))
 	}
 	callCtx, x := gopaykit.WithExchange(ctx)
 	rsp, err := a.client.TradeRefund(callCtx, bm)

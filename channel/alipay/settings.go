@@ -2,13 +2,10 @@ package alipay
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"time"
 
 	"cashier"
 	"cashier/channel"
-	"cashier/pemkey"
 	"cashier/sandbox"
 )
 
@@ -67,40 +64,24 @@ func (s *Settings) Check() []error {
 // open reads the key files of s and opens the channel.
 func open(set channel.Settings, env channel.Env) (cashier.Channel, error) {
 	s := set.(*Settings)
-	read := func(name, path string) ([]byte, error) {
-		if path == "" {
-			return nil, nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("alipay.%s: %w", name, err)
-		}
-		return b, nil
-	}
-	keyPEM, err := read("private_key_file", s.PrivateKeyFile)
+	key, err := channel.ReadRSAPrivateKey("alipay.private_key_file", s.PrivateKeyFile)
 	if err != nil {
 		return nil, err
-	}
-	key, err := pemkey.ParseRSAPrivateKey(keyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("alipay.private_key_file: %w", err)
 	}
 	cfg := Config{AppID: s.AppID, PrivateKey: key, SellerID: s.SellerID, GatewayURL: s.GatewayURL,
 		HTTPClient: env.Client(time.Duration(s.Timeout)), Logger: env.Logger}
-	if pubPEM, err := read("alipay_public_key_file", s.AlipayPublicKeyFile); err != nil {
-		return nil, err
-	} else if pubPEM != nil {
-		if cfg.AlipayPublicKey, err = pemkey.ParseRSAPublicKey(pubPEM); err != nil {
-			return nil, fmt.Errorf("alipay.alipay_public_key_file: %w", err)
+	if s.AlipayPublicKeyFile != "" {
+		if cfg.AlipayPublicKey, err = channel.ReadRSAPublicKey("alipay.alipay_public_key_file", s.AlipayPublicKeyFile); err != nil {
+			return nil, err
 		}
 	}
-	if cfg.AppCert, err = read("app_cert_file", s.AppCertFile); err != nil {
+	if cfg.AppCert, err = channel.ReadFile("alipay.app_cert_file", s.AppCertFile); err != nil {
 		return nil, err
 	}
-	if cfg.AlipayRootCert, err = read("alipay_root_cert_file", s.AlipayRootCertFile); err != nil {
+	if cfg.AlipayRootCert, err = channel.ReadFile("alipay.alipay_root_cert_file", s.AlipayRootCertFile); err != nil {
 		return nil, err
 	}
-	if cfg.AlipayPublicCert, err = read("alipay_public_cert_file", s.AlipayPublicCertFile); err != nil {
+	if cfg.AlipayPublicCert, err = channel.ReadFile("alipay.alipay_public_cert_file", s.AlipayPublicCertFile); err != nil {
 		return nil, err
 	}
 	return New(cfg)

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -38,7 +39,7 @@ import (
 func Run(t *testing.T, specs []channel.Spec, only ...string) {
 	keys := sandboxKeys(t, specs)
 	for _, spec := range specs {
-		if len(only) > 0 && !contains(only, spec.Name) {
+		if len(only) > 0 && !slices.Contains(only, spec.Name) {
 			continue
 		}
 		variants := spec.SandboxVariants
@@ -236,6 +237,18 @@ type order struct {
 	} `json:"payments"`
 }
 
+// buyPaid places an order through the channel's first gateway and pays it
+// at the simulator, which keeps its notification back if hold is set.
+func (c *cashierUnderTest) buyPaid(t *testing.T, hold bool) (orderID, outTradeNo string, ans *sandbox.PayAnswer) {
+	t.Helper()
+	orderID, outTradeNo = c.mustBuy(t, gateways(c.ch)[0])
+	ans, err := c.sim.Pay(context.Background(), outTradeNo, true, hold)
+	if err != nil || (hold && ans.Notification == nil) {
+		t.Fatalf("pay %s at the simulator: %v %+v", outTradeNo, err, ans)
+	}
+	return orderID, outTradeNo, ans
+}
+
 func (c *cashierUnderTest) order(t *testing.T, id string) order {
 	t.Helper()
 	r := c.call(t, "GET", "/api/v1/orders/"+id, c.token, "", "")
@@ -326,13 +339,4 @@ func gateways(ch cashier.Channel) []string {
 		return gws
 	}
 	return []string{""}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

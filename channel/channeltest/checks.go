@@ -93,20 +93,21 @@ func (c *cashierUnderTest) listed(t *testing.T) {
 // concurrentDuplicates: the same genuine notification twenty times at once
 // changes the order once, and every delivery is acknowledged.
 func (c *cashierUnderTest) concurrentDuplicates(t *testing.T) {
-	id, otn := c.mustBuy(t, gateways(c.ch)[0])
-	ans, err := c.sim.Pay(context.Background(), otn, true, true)
-	if err != nil || ans.Notification == nil {
-		t.Fatalf("pay at the simulator, holding the notification: %v %+v", err, ans)
-	}
+	id, otn, ans := c.buyPaid(t, true)
 	replies := make([]cashier.NotifyReply, 20)
+	errs := make([]error, len(replies))
 	var wg sync.WaitGroup
 	for i := range replies {
-		wg.Go(func() { replies[i] = c.post(t, ans.Notification) })
+		wg.Go(func() {
+			// Not c.post: t.Fatal must not be called off the test's goroutine.
+			status, body, err := sandbox.Deliver(context.Background(), http.DefaultClient, ans.Notification)
+			replies[i], errs[i] = cashier.NotifyReply{Status: status, Body: []byte(body)}, err
+		})
 	}
 	wg.Wait()
 	for i, r := range replies {
-		if !c.acknowledges(r, ans.Notification) {
-			t.Errorf("delivery %d answered %d %q", i, r.Status, r.Body)
+		if errs[i] != nil || !c.acknowledges(r, ans.Notification) {
+			t.Errorf("delivery %d answered %d %q (%v)", i, r.Status, r.Body, errs[i])
 		}
 	}
 	applied, duplicates := 0, 0
@@ -135,19 +136,20 @@ func (c *cashierUnderTest) concurrentDuplicates(t *testing.T) {
 // and unverified, answered "resend", and change nothing; the genuine one
 // then pays the order.
 func (c *cashierUnderTest) forgeries(t *testing.T) {
-	id, otn := c.mustBuy(t, gateways(c.ch)[0])
-	ans, err := c.sim.Pay(context.Background(), otn, true, true)
-	if err != nil || ans.Notification == nil {
-		t.Fatalf("pay at the simulator, holding the notification: %v %+v", err, ans)
-	}
+	id, otn, ans := c.buyPaid(t, true)
 	// Forged and tampered messages are answered "resend" (if our key is
 	// wrong, the resends give an operator time) and recorded in part.
 	// Genuine messages not for this attempt or this app are acknowledged (a
 	// resend would say the same) and recorded whole. None changes the order.
-	for _, f := range []struct {
+	type forgery struct {
 		how     sandbox.Forgery
 		genuine bool
-	}{{sandbox.Forged, false}, {sandbox.Tampered, false}, {sandbox.OtherAmount, true}, {sandbox.OtherApp, true}} {
+	}
+	forgeries := []forgery{{sandbox.Forged, false}, {sandbox.Tampered, false}, {sandbox.OtherAmount, true}, {sandbox.OtherApp, true}}
+	if b, ok := c.ch.(cashier.TradeNoBinder); ok && b.BindsChannelTradeNo() {
+		forgeries = append(forgeries, forgery{sandbox.OtherTrade, true})
+	}
+	for _, f := range forgeries {
 		recorded := "SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'rejected' AND NOT verified"
 		if f.genuine {
 			recorded = "SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'rejected' AND verified"
@@ -175,8 +177,8 @@ func (c *cashierUnderTest) forgeries(t *testing.T) {
 	}
 	// What cashier notify verify does: the records of the channel's messages
 	// verify again, the forged ones do not.
-	ms, err := c.app.Checkout.InboundMessages(context.Background(), cashier.InboundFilter{Channel: c.name, Limit: 5})
-	if err != nil || len(ms) != 5 {
+	ms, err := c.app.Checkout.InboundMessages(context.Background(), cashier.InboundFilter{Channel: c.name, Limit: len(forgeries) + 1})
+	if err != nil || len(ms) != len(forgeries)+1 {
 		t.Fatalf("recorded messages: %v %d", err, len(ms))
 	}
 	for _, m := range ms {
@@ -223,10 +225,7 @@ func (c *cashierUnderTest) query(t *testing.T) {
 		t.Skipf("%s cannot be asked about a trade", c.name)
 	}
 	ctx := context.Background()
-	id, otn := c.mustBuy(t, gateways(c.ch)[0])
-	if _, err := c.sim.Pay(ctx, otn, true, true); err != nil {
-		t.Fatal(err)
-	}
+	id, otn, _ := c.buyPaid(t, true)
 	n, err := q.Query(ctx, c.trade(t, id))
 	if err != nil || n.Status != cashier.NotifyPaid || n.OutTradeNo != otn || n.Amount != c.order(t, id).Payable {
 		t.Errorf("query of a paid trade: %+v %v", n, err)
@@ -234,10 +233,15 @@ func (c *cashierUnderTest) query(t *testing.T) {
 	if _, err := q.Query(ctx, unknownTrade); cashier.ErrorCode(err) != cashier.ENOTFOUND {
 		t.Errorf("query of an unknown trade: %v, want not_found", err)
 	}
-	c.sim.Faults().Inject(sandbox.OpQuery, 1, sandbox.Fault{HTTPStatus: 500})
 	defer c.sim.Faults().Clear()
-	if _, err := q.Query(ctx, c.trade(t, id)); err == nil || cashier.ErrorCode(err) == cashier.ENOTFOUND {
-		t.Errorf("query while the channel fails: %v, want an error that is not not_found", err)
+	for name, f := range map[string]sandbox.Fault{"a 5xx": {HTTPStatus: 500}, "an answer signed by another key": {ForgedAnswer: true}} {
+		c.sim.Faults().Inject(sandbox.OpQuery, 1, f)
+		if _, err := q.Query(ctx, c.trade(t, id)); err == nil || cashier.ErrorCode(err) == cashier.ENOTFOUND {
+			t.Errorf("query answered with %s: %v, want an error that is not not_found", name, err)
+		}
+		if _, left := c.sim.Faults().Take(sandbox.OpQuery); left {
+			t.Errorf("query answered with %s: the simulator was not asked", name)
+		}
 	}
 }
 
@@ -252,10 +256,7 @@ func (c *cashierUnderTest) close(t *testing.T) {
 	if err := cl.Close(ctx, unknownTrade); err != nil {
 		t.Errorf("close of an unknown trade: %v", err)
 	}
-	id, otn := c.mustBuy(t, gateways(c.ch)[0])
-	if _, err := c.sim.Pay(ctx, otn, true, true); err != nil {
-		t.Fatal(err)
-	}
+	id, _, _ := c.buyPaid(t, true)
 	if err := cl.Close(ctx, c.trade(t, id)); cashier.ErrorCode(err) != cashier.ECONFLICT {
 		t.Errorf("close of a paid trade: %v, want conflict", err)
 	}
@@ -270,10 +271,7 @@ func (c *cashierUnderTest) refund(t *testing.T) {
 		t.Skipf("%s cannot refund", c.name)
 	}
 	ctx := context.Background()
-	id, otn := c.mustBuy(t, gateways(c.ch)[0])
-	if _, err := c.sim.Pay(ctx, otn, true, false); err != nil {
-		t.Fatal(err)
-	}
+	id, _, _ := c.buyPaid(t, false)
 	payable := c.order(t, id).Payable
 	part := max(payable/3, 1)
 	settler, _ := c.sim.(sandbox.RefundSettler)
@@ -316,9 +314,12 @@ func (c *cashierUnderTest) gatewayErrors(t *testing.T) {
 		orders := c.count(t, "SELECT COUNT(*) FROM orders")
 		c.sim.Faults().Inject(sandbox.OpPrepare, 1, f)
 		r := c.buy(t, gw)
+		_, notAsked := c.sim.Faults().Take(sandbox.OpPrepare)
 		c.sim.Faults().Clear()
 		switch {
-		case r.Status == 200: // no call to create a payment, or a simulator whose answers are not signed
+		case r.Status == 200 && notAsked: // the channel's credential is made without a call
+		case r.Status == 200:
+			t.Errorf("order while the channel answers %s: made", name)
 		case r.Status != 502:
 			t.Errorf("order while the channel answers %s: %d %s, want 502", name, r.Status, r.Message)
 		case c.count(t, "SELECT COUNT(*) FROM orders") != orders:

@@ -34,7 +34,7 @@ func TestANewChannelIsOneFolderAndOneLine(t *testing.T) {
 }
 
 // --- channel/toy: the protocol. A notification is a form, signed with
-// HMAC-SHA256 over its sorted fields.
+// MD5 over its sorted fields and the key.
 
 type toySettings struct {
 	Sandbox bool   `json:"sandbox"`
@@ -83,7 +83,7 @@ func (t *toy) VerifyNotification(_ context.Context, msg *cashier.InboundRequest)
 	for k := range form {
 		fields[k] = form.Get(k)
 	}
-	if !signing.EqualHex(signing.HMACSHA256Hex(t.key, signing.SortedPairs(fields, "sign")), fields["sign"]) {
+	if !signing.EqualHex(signing.MD5Hex(signing.SortedPairs(fields, "sign")+"&key="+t.key), fields["sign"]) {
 		return nil, cashier.Errorf(cashier.EFORBIDDEN, "toy signature does not verify")
 	}
 	if fields["app"] != "toy" {
@@ -166,6 +166,8 @@ func (s *toySimulator) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.
 	case sandbox.OtherApp:
 		fields["app"] = sandbox.OtherAppID
 		return s.sign(n.URL, fields, s.key), nil
+	case sandbox.OtherTrade:
+		return nil, errors.New("the toy binds no trade numbers")
 	}
 	return s.sign(n.URL, fields, "not the key"), nil
 }
@@ -175,7 +177,7 @@ func (s *toySimulator) sign(notifyURL string, fields map[string]string, key stri
 	for k, val := range fields {
 		v.Set(k, val)
 	}
-	v.Set("sign", signing.HMACSHA256Hex(key, signing.SortedPairs(fields)))
+	v.Set("sign", signing.MD5Hex(signing.SortedPairs(fields)+"&key="+key))
 	return &sandbox.Message{URL: notifyURL, Body: []byte(v.Encode()),
 		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}}
 }

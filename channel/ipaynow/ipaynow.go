@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"cashier"
@@ -55,7 +56,6 @@ type Config struct {
 	OrderType  string // mhtOrderType; default DefaultOrderType ("05" for deployments that used the seed's)
 	SignFields string // SignFieldsPlugin (default) or SignFieldsIOS2017
 	HTTPClient *http.Client
-	Now        func() time.Time
 	Logger     *slog.Logger
 }
 
@@ -85,16 +85,17 @@ func New(cfg Config) (*IPayNow, error) {
 			return nil, fmt.Errorf("ipaynow: %q is not an absolute http(s) URL", *u)
 		}
 	}
+	if errs := modeProblems(cfg.H5, cfg.OutputType, cfg.OrderType, cfg.SignFields); len(errs) > 0 {
+		return nil, fmt.Errorf("ipaynow: %w", errors.Join(errs...))
+	}
 	if cfg.GatewayURL == "" {
 		cfg.GatewayURL = DefaultGatewayURL
 	}
 	if cfg.RefundURL == "" {
 		cfg.RefundURL = DefaultRefundURL
 	}
-	for _, gw := range cfg.H5 {
-		if _, ok := payChannelTypes[gw]; !ok {
-			return nil, fmt.Errorf("ipaynow: H5 gateway %q: use alipay or wechat", gw)
-		}
+	if !strings.HasSuffix(cfg.RefundURL, "/") {
+		cfg.RefundURL += "/" // refundOrder and refundQuery follow it
 	}
 	if cfg.OutputType == "" {
 		cfg.OutputType = "0"
@@ -105,20 +106,35 @@ func New(cfg Config) (*IPayNow, error) {
 	if cfg.SignFields == "" {
 		cfg.SignFields = SignFieldsPlugin
 	}
-	if cfg.SignFields != SignFieldsPlugin && cfg.SignFields != SignFieldsIOS2017 {
-		return nil, fmt.Errorf("ipaynow: SignFields %q: use %s or %s", cfg.SignFields, SignFieldsPlugin, SignFieldsIOS2017)
-	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &IPayNow{cfg: cfg, log: log}, nil
+}
+
+// modeProblems is what is wrong with the modes asked for, in the
+// configuration file's words; empty values are the defaults.
+func modeProblems(h5 []string, outputType, orderType, signFields string) []error {
+	var errs []error
+	for _, gw := range h5 {
+		if _, ok := payChannelTypes[gw]; !ok {
+			errs = append(errs, fmt.Errorf("helloNow.h5: %q is not a gateway: use alipay, wechat", gw))
+		}
+	}
+	if !slices.Contains([]string{"", "0", "1", "2"}, outputType) {
+		errs = append(errs, fmt.Errorf("helloNow.output_type %q: use 0, 1 or 2", outputType))
+	}
+	if orderType != "" && len(orderType) != 2 {
+		errs = append(errs, fmt.Errorf("helloNow.order_type %q: two digits, 01 or 05", orderType))
+	}
+	if !slices.Contains([]string{"", SignFieldsPlugin, SignFieldsIOS2017}, signFields) {
+		errs = append(errs, fmt.Errorf("helloNow.sign_fields %q: use %s or %s", signFields, SignFieldsPlugin, SignFieldsIOS2017))
+	}
+	return errs
 }
 
 // Name is the channel's name in the order API.

@@ -151,7 +151,7 @@ func TestTimeOut(t *testing.T) {
 // Refund requests are signed without signType, which is added after.
 func TestRefundSigning(t *testing.T) {
 	fields := map[string]string{"funcode": "R001", "appId": "1", "mhtRefundNo": "RF1", "signType": "MD5"}
-	if Sign("k", fields, "mhtSignature", "signType") != md5Sign("k", fields, "signType") {
+	if sign("k", fields, "mhtSignature", "signType") != md5Sign("k", fields, "signType") {
 		t.Error("refund signature covers signType")
 	}
 	v := url.Values{}
@@ -216,4 +216,18 @@ func formMap(v url.Values) map[string]string {
 		m[k] = v.Get(k)
 	}
 	return m
+}
+
+// New takes a refund URL with or without its final "/", and refuses modes
+// it does not know, in the configuration file's words.
+func TestNewConfig(t *testing.T) {
+	if c := newTest(t, Config{AppID: "1", AppKey: "k", RefundURL: "https://pay.example/refund"}); c.cfg.RefundURL != "https://pay.example/refund/" {
+		t.Errorf("refund URL %q", c.cfg.RefundURL)
+	}
+	for _, cfg := range []Config{{H5: []string{"unionpay"}}, {OutputType: "3"}, {OrderType: "5"}, {SignFields: "android"}} {
+		cfg.AppID, cfg.AppKey = "1", "k"
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "helloNow.") {
+			t.Errorf("%+v: %v", cfg, err)
+		}
+	}
 }

@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"cashier"
+	"cashier/channel"
 	"cashier/internal/chinatime"
 )
 
@@ -58,8 +58,8 @@ func (c *IPayNow) Prepare(ctx context.Context, req cashier.PrepareRequest) (*cas
 	}
 	fields := map[string]string{
 		"funcode": "WP001", "version": "1.0.0", "appId": c.cfg.AppID, "mhtOrderNo": req.OutTradeNo,
-		"mhtOrderName": clip(req.Subject, 40), "mhtOrderType": c.cfg.OrderType, "mhtCurrencyType": "156",
-		"mhtOrderAmt": strconv.FormatInt(req.Amount, 10), "mhtOrderDetail": clip(req.Subject, 200),
+		"mhtOrderName": channel.Clip(req.Subject, 40), "mhtOrderType": c.cfg.OrderType, "mhtCurrencyType": "156",
+		"mhtOrderAmt": strconv.FormatInt(req.Amount, 10), "mhtOrderDetail": channel.Clip(req.Subject, 200),
 		"mhtOrderTimeOut":   strconv.Itoa(timeOut(req.Now, req.ExpiresAt)),
 		"mhtOrderStartTime": chinatime.In(req.Now).Format(timeLayout), "notifyUrl": req.NotifyURL,
 		"mhtCharset": "UTF-8", "payChannelType": pct, "consumerCreateIp": req.ClientIP, "mhtSignType": "MD5",
@@ -75,13 +75,13 @@ func (c *IPayNow) Prepare(ctx context.Context, req cashier.PrepareRequest) (*cas
 		MhtOrderStartTime: fields["mhtOrderStartTime"], NotifyURL: req.NotifyURL, MhtCharset: "UTF-8", DeviceType: "01",
 		PayChannelType: pct, ConsumerCreateIP: req.ClientIP, MhtSignType: "MD5",
 	}
-	p.MhtSignature = Sign(c.cfg.AppKey, AppSigned(fields, c.cfg.SignFields))
+	p.MhtSignature = sign(c.cfg.AppKey, appSigned(fields, c.cfg.SignFields))
 	return &cashier.Credential{Value: p}, nil
 }
 
-// AppSigned are the fields of APP mode's parameters that the app plugin
+// appSigned are the fields of APP mode's parameters that the app plugin
 // signs: which ones depends on the plugin's version (PROTOCOLS.md).
-func AppSigned(fields map[string]string, set string) map[string]string {
+func appSigned(fields map[string]string, set string) map[string]string {
 	names := []string{"appId", "mhtCharset", "mhtCurrencyType", "mhtOrderAmt", "mhtOrderDetail", "mhtOrderName",
 		"mhtOrderNo", "mhtOrderStartTime", "mhtOrderType", "notifyUrl", "payChannelType",
 		"consumerId", "consumerName", "mhtLimitPay", "mhtOrderTimeOut", "mhtReserved", "mhtSubAppId", "outputType"}
@@ -102,7 +102,7 @@ func AppSigned(fields map[string]string, set string) map[string]string {
 func (c *IPayNow) prepareH5(ctx context.Context, fields map[string]string) (*cashier.Credential, error) {
 	fields["deviceType"] = "0601"
 	fields["outputType"] = c.cfg.OutputType
-	fields["mhtSignature"] = Sign(c.cfg.AppKey, fields, "mhtSignature")
+	fields["mhtSignature"] = sign(c.cfg.AppKey, fields, "mhtSignature")
 	ans, err := c.call(ctx, "WP001", c.cfg.GatewayURL, fields, true)
 	if err != nil {
 		return nil, err
@@ -122,14 +122,6 @@ func (c *IPayNow) prepareH5(ctx context.Context, fields map[string]string) (*cas
 func timeOut(now, expires time.Time) int {
 	secs := int(expires.Sub(now).Seconds())
 	return min(max(secs, 60), 3600)
-}
-
-// clip keeps the first n characters of s, as iPayNow's length limits count.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }
 
 // refused is the error of a verified answer that says no, in iPayNow's words.

@@ -14,7 +14,7 @@ func (c *IPayNow) Query(ctx context.Context, t cashier.Trade) (*cashier.Notifica
 	for _, deviceType := range []string{"01", "0601"} {
 		fields := map[string]string{"funcode": "MQ002", "version": "1.0.0", "deviceType": deviceType, "appId": c.cfg.AppID,
 			"mhtOrderNo": t.OutTradeNo, "mhtCharset": "UTF-8", "mhtSignType": "MD5"}
-		fields["mhtSignature"] = Sign(c.cfg.AppKey, fields, "mhtSignature")
+		fields["mhtSignature"] = sign(c.cfg.AppKey, fields, "mhtSignature")
 		ans, err := c.call(ctx, "MQ002", c.cfg.GatewayURL, fields, true)
 		if err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"cashier"
+	"cashier/channel"
 )
 
 // Refund asks iPayNow to refund part or all of an order (R001). The request
@@ -14,20 +15,23 @@ func (c *IPayNow) Refund(ctx context.Context, req cashier.RefundRequest) (*cashi
 		return nil, cashier.Errorf(cashier.EINVALID, "refund amount must be at least 0.01 yuan")
 	}
 	fields := map[string]string{"funcode": "R001", "appId": c.cfg.AppID, "mhtOrderNo": req.OutTradeNo,
-		"mhtRefundNo": req.OutRefundNo, "amount": strconv.FormatInt(req.Amount, 10), "reason": clip(req.Reason, 100),
+		"mhtRefundNo": req.OutRefundNo, "amount": strconv.FormatInt(req.Amount, 10), "reason": channel.Clip(req.Reason, 100),
 		"mhtCharset": "UTF-8"}
 	if fields["reason"] == "" {
 		fields["reason"] = "refund"
 	}
-	fields["mhtSignature"] = Sign(c.cfg.AppKey, fields, "mhtSignature", "signType")
+	fields["mhtSignature"] = sign(c.cfg.AppKey, fields, "mhtSignature", "signType")
 	fields["signType"] = "MD5"
 	ans, err := c.call(ctx, "R001", c.cfg.RefundURL+"refundOrder", fields, false)
 	if err != nil {
 		return nil, err
 	}
 	if ans["responseCode"] != "R000" {
-		// A verified refusal: iPayNow will not make this refund.
-		return nil, cashier.Errorf(cashier.ECONFLICT, "iPayNow refused the refund: %s %s", ans["responseCode"], ans["responseMsg"])
+		// iPayNow's refusal codes are not public: a busy system and a refund
+		// it will never make look alike. As a channel error, the refund is
+		// asked about and tried again, and settled as failed only when
+		// refused several times over.
+		return nil, c.refused("R001", ans)
 	}
 	return refundResult(req.OutTradeNo, req.OutRefundNo, ans)
 }
@@ -35,7 +39,7 @@ func (c *IPayNow) Refund(ctx context.Context, req cashier.RefundRequest) (*cashi
 // QueryRefund asks iPayNow how a refund went (Q001).
 func (c *IPayNow) QueryRefund(ctx context.Context, t cashier.Trade, outRefundNo string) (*cashier.RefundResult, error) {
 	fields := map[string]string{"funcode": "Q001", "appId": c.cfg.AppID, "mhtRefundNo": outRefundNo, "mhtCharset": "UTF-8"}
-	fields["mhtSignature"] = Sign(c.cfg.AppKey, fields, "mhtSignature", "signType")
+	fields["mhtSignature"] = sign(c.cfg.AppKey, fields, "mhtSignature", "signType")
 	fields["signType"] = "MD5"
 	ans, err := c.call(ctx, "Q001", c.cfg.RefundURL+"refundQuery", fields, false)
 	if err != nil {

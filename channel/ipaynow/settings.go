@@ -2,10 +2,6 @@ package ipaynow
 
 import (
 	"errors"
-	"fmt"
-	"os"
-	"slices"
-	"strings"
 	"time"
 
 	"cashier"
@@ -32,23 +28,8 @@ type Settings struct {
 	Timeout    channel.Duration `json:"timeout"`     // default 10s
 }
 
-// Defaults fills in the URLs, the modes and the timeout.
+// Defaults fills in the timeout; New fills in the rest.
 func (s *Settings) Defaults() {
-	if s.GatewayURL == "" {
-		s.GatewayURL = DefaultGatewayURL
-	}
-	if s.RefundURL == "" {
-		s.RefundURL = DefaultRefundURL
-	}
-	if s.OutputType == "" {
-		s.OutputType = "0"
-	}
-	if s.OrderType == "" {
-		s.OrderType = DefaultOrderType
-	}
-	if s.SignFields == "" {
-		s.SignFields = SignFieldsPlugin
-	}
 	if s.Timeout <= 0 {
 		s.Timeout = channel.Duration(10 * time.Second)
 	}
@@ -59,29 +40,9 @@ func (s *Settings) Sandboxed() bool { return s.Sandbox }
 
 // Check reports every problem at once.
 func (s *Settings) Check() []error {
-	var errs []error
-	for _, gw := range s.H5 {
-		if _, ok := payChannelTypes[gw]; !ok {
-			errs = append(errs, fmt.Errorf("helloNow.h5: %q is not a gateway: use alipay, wechat", gw))
-		}
-	}
-	if !slices.Contains([]string{"0", "1", "2"}, s.OutputType) {
-		errs = append(errs, fmt.Errorf("helloNow.output_type %q: use 0 or 1", s.OutputType))
-	}
-	if len(s.OrderType) != 2 {
-		errs = append(errs, fmt.Errorf("helloNow.order_type %q: two digits, 01 or 05", s.OrderType))
-	}
-	if s.SignFields != SignFieldsPlugin && s.SignFields != SignFieldsIOS2017 {
-		errs = append(errs, fmt.Errorf("helloNow.sign_fields %q: use %s or %s", s.SignFields, SignFieldsPlugin, SignFieldsIOS2017))
-	}
-	if s.Sandbox {
-		return errs
-	}
-	if s.AppID == "" || s.AppKeyFile == "" {
+	errs := modeProblems(s.H5, s.OutputType, s.OrderType, s.SignFields)
+	if !s.Sandbox && (s.AppID == "" || s.AppKeyFile == "") {
 		errs = append(errs, errors.New("helloNow: app_id and app_key_file are required"))
-	}
-	if !strings.HasSuffix(s.RefundURL, "/") {
-		errs = append(errs, errors.New("helloNow.refund_url must end with / (refundOrder and refundQuery follow it)"))
 	}
 	return errs
 }
@@ -89,13 +50,13 @@ func (s *Settings) Check() []error {
 // open reads the app key and opens the channel.
 func open(set channel.Settings, env channel.Env) (cashier.Channel, error) {
 	s := set.(*Settings)
-	key, err := os.ReadFile(s.AppKeyFile)
+	key, err := channel.ReadSecret("helloNow.app_key_file", s.AppKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("helloNow.app_key_file: %w", err)
+		return nil, err
 	}
-	return New(Config{AppID: s.AppID, AppKey: strings.TrimSpace(string(key)), GatewayURL: s.GatewayURL, RefundURL: s.RefundURL,
+	return New(Config{AppID: s.AppID, AppKey: key, GatewayURL: s.GatewayURL, RefundURL: s.RefundURL,
 		H5: s.H5, OutputType: s.OutputType, OrderType: s.OrderType, SignFields: s.SignFields,
-		HTTPClient: env.Client(time.Duration(s.Timeout)), Now: env.Now, Logger: env.Logger})
+		HTTPClient: env.Client(time.Duration(s.Timeout)), Logger: env.Logger})
 }
 
 // Spec describes the iPayNow channel for cashier's list of channels;

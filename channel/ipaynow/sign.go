@@ -7,9 +7,9 @@ import (
 	"cashier/internal/signing"
 )
 
-// Sign is iPayNow's MD5 signature of fields: the sorted non-empty fields but
+// sign is iPayNow's MD5 signature of fields: the sorted non-empty fields but
 // those in skip, "&", and the lower-case MD5 of the app key.
-func Sign(appKey string, fields map[string]string, skip ...string) string {
+func sign(appKey string, fields map[string]string, skip ...string) string {
 	return signing.MD5Hex(signing.SortedPairs(fields, skip...) + "&" + signing.MD5Hex(appKey))
 }
 
@@ -22,10 +22,10 @@ func verify(appKey string, fields map[string]string, sig string, withSignType bo
 	if got == "" {
 		return false
 	}
-	if signing.EqualHex(Sign(appKey, fields, sig), got) && withSignType {
+	if signing.EqualHex(sign(appKey, fields, sig), got) && withSignType {
 		return true
 	}
-	return signing.EqualHex(Sign(appKey, fields, sig, "signType"), got)
+	return signing.EqualHex(sign(appKey, fields, sig, "signType"), got)
 }
 
 // form reads a form body once: values are URL-decoded exactly once, and a

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"cashier"
+	"cashier/channel"
 )
 
 // WeChat Pay's limits on refund fields.
@@ -51,7 +52,7 @@ func (w *WeChat) Refund(ctx context.Context, req cashier.RefundRequest) (*cashie
 	case req.Amount > req.Total:
 		return nil, cashier.Errorf(cashier.EINVALID, "a refund of %s yuan is more than the %s yuan paid", cashier.FormatYuan(req.Amount), cashier.FormatYuan(req.Total))
 	}
-	reason := truncateRunes(strings.TrimSpace(req.Reason), maxRefundReasonRunes)
+	reason := channel.Clip(strings.TrimSpace(req.Reason), maxRefundReasonRunes)
 	var (
 		res *cashier.RefundResult
 		err error
@@ -170,13 +171,4 @@ func checkRefundNos(outTradeNo, outRefundNo string) error {
 		return cashier.Errorf(cashier.EINVALID, "wechat needs a refund number of 1 to %d letters, digits, '_', '-', '|', '*' or '@'", maxOutRefundNo)
 	}
 	return nil
-}
-
-// truncateRunes cuts s to at most n characters.
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }

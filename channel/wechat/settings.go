@@ -104,21 +104,11 @@ func open(set channel.Settings, env channel.Env) (cashier.Channel, error) {
 		AppID: s.AppID, MchID: s.MchID, APIVersion: s.APIVersion, SignType: s.SignType, SerialNo: s.SerialNo,
 		BaseURL: s.BaseURL, HTTPClient: env.Client(time.Duration(s.Timeout)), Now: env.Now, Logger: env.Logger,
 	}
-	readKey := func(name, path string) (string, error) {
-		if path == "" {
-			return "", nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", fmt.Errorf("wechat.%s: %w", name, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
 	var err error
-	if cfg.APIKey, err = readKey("api_key_file", s.APIKeyFile); err != nil {
+	if cfg.APIKey, err = channel.ReadSecret("wechat.api_key_file", s.APIKeyFile); err != nil {
 		return nil, err
 	}
-	if cfg.APIv3Key, err = readKey("apiv3_key_file", s.APIv3KeyFile); err != nil {
+	if cfg.APIv3Key, err = channel.ReadSecret("wechat.apiv3_key_file", s.APIv3KeyFile); err != nil {
 		return nil, err
 	}
 	if s.ClientCertFile != "" {
@@ -129,12 +119,8 @@ func open(set channel.Settings, env channel.Env) (cashier.Channel, error) {
 		cfg.ClientCert = &cert
 	}
 	if s.APIVersion == 3 {
-		keyPEM, err := os.ReadFile(s.PrivateKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("wechat.private_key_file: %w", err)
-		}
-		if cfg.PrivateKey, err = pemkey.ParseRSAPrivateKey(keyPEM); err != nil {
-			return nil, fmt.Errorf("wechat.private_key_file: %w", err)
+		if cfg.PrivateKey, err = channel.ReadRSAPrivateKey("wechat.private_key_file", s.PrivateKeyFile); err != nil {
+			return nil, err
 		}
 		if cfg.PlatformKeys, err = platformKeys(s); err != nil {
 			return nil, err

@@ -6,21 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 
 	"cashier"
 	"cashier/app"
 	"cashier/sqlstore"
 )
-
-func anySandboxed(modes map[string]app.Mode) bool {
-	for _, m := range modes {
-		if m == app.ModeSandbox {
-			return true
-		}
-	}
-	return false
-}
 
 // runNotify: "cashier notify verify ID" verifies a recorded channel message
 // again with the keys configured now, and says what it proves.
@@ -49,7 +42,7 @@ func runNotify(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	// The messages, and the sandbox's keys, are in the data directory
 	// unless the database is PostgreSQL and every channel is real.
-	if modes, _ := cfg.Modes(); !sqlstore.IsPostgres(cfg.DB) || anySandboxed(modes) {
+	if modes, _ := cfg.Modes(); !sqlstore.IsPostgres(cfg.DB) || slices.Contains(slices.Collect(maps.Values(modes)), app.ModeSandbox) {
 		if err := app.RequireData(cfg); err != nil {
 			return err
 		}

@@ -1,13 +1,12 @@
-// Package signing holds what the MD5 and HMAC signatures of Chinese payment
-// channels (WeChat Pay v2, iPayNow, Yijie, QuickSDK) are made of: the sorted
-// "k=v&k=v" text of the non-empty fields, and hex digests. Channels and their
-// simulators both use it; the public vectors in testdata pin it.
+// Package signing holds what the MD5 signatures of Chinese payment channels
+// (iPayNow, Yijie, QuickSDK; WeChat Pay v2's too, which gopay makes) are made
+// of: the sorted "k=v&k=v" text of the non-empty fields, and hex digests.
+// Channels and their simulators both use it; the public vectors in testdata
+// pin it.
 package signing
 
 import (
-	"crypto/hmac"
 	"crypto/md5"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"slices"
@@ -42,13 +41,6 @@ func SortedPairs(fields map[string]string, skip ...string) string {
 func MD5Hex(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
-}
-
-// HMACSHA256Hex is the lower-case hex HMAC-SHA256 of s keyed with key.
-func HMACSHA256Hex(key, s string) string {
-	m := hmac.New(sha256.New, []byte(key))
-	m.Write([]byte(s))
-	return hex.EncodeToString(m.Sum(nil))
 }
 
 // EqualHex compares two hex signatures in constant time, whatever the case

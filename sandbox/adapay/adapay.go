@@ -44,7 +44,6 @@ type AdaPay struct {
 	payments map[string]*payment // by id
 	refunds  []*refund
 	faults   sandbox.Faults
-	forger   *rsa.PrivateKey
 }
 
 type payment struct {
@@ -162,8 +161,13 @@ func (s *AdaPay) api(op string, h handler) http.HandlerFunc {
 		}
 		status, v := h(r, raw)
 		if f.ForgedAnswer {
+			key, err := sandbox.ForgerKey()
+			if err != nil {
+				http.Error(w, "sandbox: forger key", http.StatusInternalServerError)
+				return
+			}
 			data, _ := json.Marshal(v)
-			sandbox.WriteJSON(w, status, map[string]string{"data": string(data), "signature": sign(s.forgerKey(), string(data))})
+			sandbox.WriteJSON(w, status, map[string]string{"data": string(data), "signature": sign(key, string(data))})
 			return
 		}
 		s.answer(w, status, v)
@@ -212,16 +216,6 @@ func verify(key *rsa.PublicKey, signed, signature string) bool {
 	}
 	sum := sha1.Sum([]byte(signed))
 	return rsa.VerifyPKCS1v15(key, crypto.SHA1, sum[:], sig) == nil
-}
-
-// forgerKey is a key that is not AdaPay's.
-func (s *AdaPay) forgerKey() *rsa.PrivateKey {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.forger == nil {
-		s.forger, _ = rsa.GenerateKey(rand.Reader, 1024)
-	}
-	return s.forger
 }
 
 // newID makes an id shaped like AdaPay's: 0021 and 35 digits.

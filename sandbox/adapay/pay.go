@@ -130,8 +130,9 @@ func (s *AdaPay) settleRefunds(ctx context.Context, due func(*refund) bool) (int
 }
 
 // Forge spoils a webhook: Forged is signed with a key that is not AdaPay's;
-// Tampered pays 0.01 yuan more than was signed; OtherAmount and OtherApp are
-// signed by "AdaPay", for 0.01 yuan more or for another app.
+// Tampered pays 0.01 yuan more than was signed; OtherAmount, OtherApp and
+// OtherTrade are signed by "AdaPay", for 0.01 yuan more, for another app, or
+// about another payment with the same order_no.
 func (s *AdaPay) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Message, error) {
 	v, err := url.ParseQuery(string(n.Body))
 	if err != nil || v.Get("data") == "" {
@@ -139,17 +140,24 @@ func (s *AdaPay) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Messag
 	}
 	switch how {
 	case sandbox.Forged:
-		v.Set("sign", sign(s.forgerKey(), v.Get("data")))
-	case sandbox.Tampered, sandbox.OtherAmount, sandbox.OtherApp:
+		key, err := sandbox.ForgerKey()
+		if err != nil {
+			return nil, err
+		}
+		v.Set("sign", sign(key, v.Get("data")))
+	case sandbox.Tampered, sandbox.OtherAmount, sandbox.OtherApp, sandbox.OtherTrade:
 		var data map[string]any
 		if err := json.Unmarshal([]byte(v.Get("data")), &data); err != nil {
 			return nil, err
 		}
-		if how == sandbox.OtherApp {
+		switch how {
+		case sandbox.OtherApp:
 			// Only the signed app_id: the form's is the webhook's envelope,
 			// which anyone can change.
 			data["app_id"] = sandbox.OtherAppID
-		} else {
+		case sandbox.OtherTrade:
+			data["id"] = newID(s.now())
+		default:
 			fen, err := cashier.ParseYuan(fmt.Sprint(data["pay_amt"]))
 			if err != nil {
 				return nil, err
@@ -161,6 +169,8 @@ func (s *AdaPay) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Messag
 		if how != sandbox.Tampered {
 			v.Set("sign", sign(s.PlatformKey, string(raw)))
 		}
+	default:
+		return nil, fmt.Errorf("the AdaPay sandbox cannot forge %s", how)
 	}
 	m := n.Clone()
 	m.Body = []byte(v.Encode())

@@ -35,7 +35,6 @@ type Alipay struct {
 	trades  map[string]*alipayTrade           // by out_trade_no
 	refunds map[alipayRefundKey]*alipayRefund // out_request_no is unique per trade only
 	faults  sandbox.Faults
-	forger  *rsa.PrivateKey // signs forged notifications
 }
 
 // Faults are the failures injected into the simulated gateway's API

@@ -2,6 +2,7 @@ package alipay
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -60,19 +61,30 @@ func (a *Alipay) serveAPI(w http.ResponseWriter, r *http.Request) {
 		a.writeAPI(w, r, method, tradeNotExist())
 		return
 	}
-	if answered, _ := a.faults.Fail(w, r, alipayOps[method], func(code, msg string) { a.writeAPI(w, r, method, businessFailed(code, msg)) }); answered {
+	answered, f := a.faults.Fail(w, r, alipayOps[method], func(code, msg string) { a.writeAPI(w, r, method, businessFailed(code, msg)) })
+	if answered {
 		return
 	}
+	key := a.PlatformKey
+	if f.ForgedAnswer {
+		var err error
+		if key, err = sandbox.ForgerKey(); err != nil {
+			http.Error(w, "sandbox: forger key", http.StatusInternalServerError)
+			return
+		}
+	}
+	var resp map[string]string
 	switch method {
 	case "alipay.trade.query":
-		a.writeAPI(w, r, method, a.apiQuery(outTradeNo))
+		resp = a.apiQuery(outTradeNo)
 	case "alipay.trade.close":
-		a.writeAPI(w, r, method, a.apiClose(r.Context(), outTradeNo))
+		resp = a.apiClose(r.Context(), outTradeNo)
 	case "alipay.trade.refund":
-		a.writeAPI(w, r, method, a.apiRefund(r.Context(), outTradeNo, biz))
+		resp = a.apiRefund(r.Context(), outTradeNo, biz)
 	case "alipay.trade.fastpay.refund.query":
-		a.writeAPI(w, r, method, a.apiRefundQuery(outTradeNo, biz.OutRequestNo))
+		resp = a.apiRefundQuery(outTradeNo, biz.OutRequestNo)
 	}
+	a.writeAPISigned(w, r, method, resp, key)
 }
 
 // alipayAPIMethods are the server-to-server methods the simulator answers.
@@ -215,6 +227,12 @@ func businessFailed(subCode, subMsg string) map[string]string {
 // writeAPI writes {"<method>_response": {...}, "sign": "..."}, the signature
 // covering the exact bytes written for the response object.
 func (a *Alipay) writeAPI(w http.ResponseWriter, r *http.Request, method string, resp map[string]string) {
+	a.writeAPISigned(w, r, method, resp, a.PlatformKey)
+}
+
+// writeAPISigned writes an answer signed with signer: Alipay's key, or a
+// forger's for an injected ForgedAnswer.
+func (a *Alipay) writeAPISigned(w http.ResponseWriter, r *http.Request, method string, resp map[string]string, signer *rsa.PrivateKey) {
 	key := "error_response"
 	if method != "" {
 		key = strings.ReplaceAll(method, ".", "_") + "_response"
@@ -224,7 +242,7 @@ func (a *Alipay) writeAPI(w http.ResponseWriter, r *http.Request, method string,
 		http.Error(w, "sandbox: encode answer", http.StatusInternalServerError)
 		return
 	}
-	sign, err := signSHA256(a.PlatformKey, raw)
+	sign, err := signSHA256(signer, raw)
 	if err != nil {
 		a.log().ErrorContext(r.Context(), "sandbox alipay: sign answer", "err", err)
 		http.Error(w, "sandbox: sign answer", http.StatusInternalServerError)

@@ -1,8 +1,6 @@
 package alipay
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"fmt"
 	"net/url"
 
@@ -26,7 +24,7 @@ func (a *Alipay) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Messag
 	}
 	switch how {
 	case sandbox.Forged:
-		key, err := a.forgerKey()
+		key, err := sandbox.ForgerKey()
 		if err != nil {
 			return nil, err
 		}
@@ -47,6 +45,8 @@ func (a *Alipay) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Messag
 		}
 	case sandbox.OtherApp:
 		params["app_id"], params["auth_app_id"] = sandbox.OtherAppID, sandbox.OtherAppID
+	default:
+		return nil, fmt.Errorf("the Alipay sandbox cannot forge %s", how)
 	}
 	if how == sandbox.OtherAmount || how == sandbox.OtherApp {
 		if err := a.signPlatform(params); err != nil {
@@ -54,20 +54,6 @@ func (a *Alipay) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Messag
 		}
 	}
 	m := n.Clone()
-	m.Body = []byte(encodeForm(params))
+	m.Body = []byte(sandbox.EncodeForm(params))
 	return m, nil
-}
-
-// forgerKey is a real RSA key that is not Alipay's: what a forger has.
-func (a *Alipay) forgerKey() (*rsa.PrivateKey, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.forger == nil {
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			return nil, err
-		}
-		a.forger = key
-	}
-	return a.forger, nil
 }

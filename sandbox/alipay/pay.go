@@ -177,7 +177,7 @@ func (a *Alipay) notification(t alipayTrade) (*sandbox.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sandbox.Message{URL: t.NotifyURL, Body: []byte(encodeForm(p)),
+	return &sandbox.Message{URL: t.NotifyURL, Body: []byte(sandbox.EncodeForm(p)),
 		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded; charset=utf-8"}}}, nil
 }
 
@@ -245,7 +245,7 @@ func (a *Alipay) returnTarget(t alipayTrade) (string, error) {
 	if u.RawQuery != "" {
 		u.RawQuery += "&"
 	}
-	u.RawQuery += encodeForm(p)
+	u.RawQuery += sandbox.EncodeForm(p)
 	return u.String(), nil
 }
 

@@ -115,11 +115,3 @@ func (a *Alipay) signPlatform(params map[string]string) error {
 	params["sign"] = sig
 	return nil
 }
-
-func encodeForm(params map[string]string) string {
-	v := make(url.Values, len(params))
-	for k, val := range params {
-		v.Set(k, val)
-	}
-	return v.Encode()
-}

@@ -139,14 +139,6 @@ func (s *IPayNow) signAnswer(fields map[string]string, withSignType bool) map[st
 	return fields
 }
 
-func encode(fields map[string]string) string {
-	v := make(url.Values, len(fields))
-	for k, val := range fields {
-		v.Set(k, val)
-	}
-	return v.Encode()
-}
-
 func formFields(values url.Values) map[string]string {
 	fields := make(map[string]string, len(values))
 	for k := range values {
@@ -158,7 +150,7 @@ func formFields(values url.Values) map[string]string {
 // writeForm writes a signed answer.
 func writeForm(w http.ResponseWriter, fields map[string]string) {
 	w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
-	w.Write([]byte(encode(fields)))
+	w.Write([]byte(sandbox.EncodeForm(fields)))
 }
 
 // nowPayOrderNo makes a number shaped like iPayNow's: 27 digits.
@@ -185,7 +177,7 @@ func (f forgedWriter) Write(b []byte) (int, error) {
 	}
 	fields := formFields(values)
 	fields["signature"] = sign(f.key, fields, "signature")
-	return f.ResponseWriter.Write([]byte(encode(fields)))
+	return f.ResponseWriter.Write([]byte(sandbox.EncodeForm(fields)))
 }
 
 // forgerKey is a key that is not the app's.
@@ -224,9 +216,11 @@ func (s *IPayNow) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Messa
 	case sandbox.OtherApp:
 		fields["appId"] = sandbox.OtherAppID
 		fields["signature"] = sign(s.AppKey, fields, "signature")
+	default:
+		return nil, fmt.Errorf("the iPayNow sandbox cannot forge %s", how)
 	}
 	m := n.Clone()
-	m.Body = []byte(encode(fields))
+	m.Body = []byte(sandbox.EncodeForm(fields))
 	return m, nil
 }
 

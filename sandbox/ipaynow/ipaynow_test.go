@@ -26,7 +26,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 // iPayNow's schedule, and no more once it is.
 func TestResendsUntilAcknowledged(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	ch, err := ipaynow.New(ipaynow.Config{AppID: "100000000000001", AppKey: "0123456789abcdef0123456789abcdef", Now: clk.Now})
+	ch, err := ipaynow.New(ipaynow.Config{AppID: "100000000000001", AppKey: "0123456789abcdef0123456789abcdef"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package ipaynow
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -29,11 +28,7 @@ func Open(_ json.RawMessage, env sandbox.Env) (sandbox.Simulator, json.RawMessag
 	}
 	sim := &IPayNow{AppID: appID, AppKey: string(key), BaseURL: env.PublicURL + route,
 		HTTPClient: env.Client(), Logger: env.Logger, Now: env.Now}
-	if env.Credential != nil {
-		sim.Lookup = func(ctx context.Context, outTradeNo string) (json.RawMessage, error) {
-			return env.Credential(ctx, outTradeNo)
-		}
-	}
+	sim.Lookup = env.Credential
 	section, err := json.Marshal(map[string]string{
 		"app_id": appID, "app_key_file": keyFile,
 		"gateway_url": env.PublicURL + route + "/gateway", "refund_url": env.PublicURL + route + "/refund/",

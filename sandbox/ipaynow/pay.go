@@ -90,7 +90,7 @@ func (s *IPayNow) Pay(ctx context.Context, outTradeNo string, paid, hold bool) (
 	s.mu.Unlock()
 	s.log().InfoContext(ctx, "sandbox helloNow: order paid", "out_trade_no", outTradeNo)
 	answer := &sandbox.PayAnswer{OutTradeNo: outTradeNo, ChannelTradeNo: fields["nowPayOrderNo"], Status: "A001", Paid: true,
-		Notification: &sandbox.Message{URL: notifyURL, Body: []byte(encode(s.signAnswer(fields, true))),
+		Notification: &sandbox.Message{URL: notifyURL, Body: []byte(sandbox.EncodeForm(s.signAnswer(fields, true))),
 			Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded;charset=UTF-8"}}}}
 	if hold {
 		return answer, nil
@@ -188,11 +188,12 @@ func (s *IPayNow) Tick(ctx context.Context) {
 		_, reply, err := sandbox.Deliver(ctx, s.client(), r.msg)
 		s.mu.Lock()
 		r.attempt++
+		sent := r.attempt
 		if err == nil && reply == "success=Y" {
 			r.attempt = len(resendAfter) + 1
 		}
 		s.mu.Unlock()
-		s.log().InfoContext(ctx, "sandbox helloNow: notification sent again", "attempt", r.attempt, "reply", reply, "err", err)
+		s.log().InfoContext(ctx, "sandbox helloNow: notification sent again", "attempt", sent, "reply", reply, "err", err)
 	}
 	s.mu.Lock()
 	kept := s.resends[:0]

@@ -2,8 +2,6 @@ package wechat
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -24,8 +22,12 @@ import (
 // notifications of one fen more or for another app.
 func (w *WeChat) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Message, error) {
 	m := n.Clone()
-	if how == sandbox.OtherAmount || how == sandbox.OtherApp {
+	switch how {
+	case sandbox.OtherAmount, sandbox.OtherApp:
 		return w.misdirect(m, how)
+	case sandbox.Forged, sandbox.Tampered:
+	default:
+		return nil, fmt.Errorf("the WeChat Pay sandbox cannot forge %s", how)
 	}
 	if m.Header.Get("Wechatpay-Signature") != "" {
 		if how == sandbox.Tampered {
@@ -36,7 +38,7 @@ func (w *WeChat) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Messag
 			m.Body = changed
 			return m, nil
 		}
-		key, err := w.forgerKey()
+		key, err := sandbox.ForgerKey()
 		if err != nil {
 			return nil, err
 		}
@@ -61,20 +63,6 @@ func (w *WeChat) Forge(n *sandbox.Message, how sandbox.Forgery) (*sandbox.Messag
 	}
 	m.Body = []byte(gopaywechat.GenerateXml(fields))
 	return m, nil
-}
-
-// forgerKey is a real RSA key that is not WeChat Pay's: what a forger has.
-func (w *WeChat) forgerKey() (*rsa.PrivateKey, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.forger == nil {
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			return nil, err
-		}
-		w.forger = key
-	}
-	return w.forger, nil
 }
 
 // misdirect changes the amount or the app of m's payment and signs it again

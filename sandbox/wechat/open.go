@@ -1,7 +1,6 @@
 package wechat
 
 import (
-	"context"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
@@ -62,11 +61,7 @@ func Open(section json.RawMessage, env sandbox.Env) (sandbox.Simulator, json.Raw
 		MerchantKey: &merchantKey.PublicKey, PlatformKey: platformKey, PlatformSerial: platformID,
 		HTTPClient: env.Client(), Logger: env.Logger, Now: env.Now,
 	}
-	if env.Credential != nil {
-		sim.Lookup = func(ctx context.Context, outTradeNo string) (json.RawMessage, error) {
-			return env.Credential(ctx, outTradeNo)
-		}
-	}
+	sim.Lookup = env.Credential
 	opened, err := json.Marshal(map[string]any{
 		"app_id": AppID, "mch_id": MchID, "api_version": version, "sign_type": wechatMD5,
 		"api_key_file":     filepath.Join(env.Dir, "wechat_api_key.txt"),

@@ -60,31 +60,34 @@ func (w *WeChat) serveV2(op string, handle wechatV2Handler) http.HandlerFunc {
 			w.v2ReturnFail(rw, fail)
 			return
 		}
+		key := w.APIKey
 		if f, ok := w.faults.Take(op); ok {
 			if !f.Wait(r.Context()) {
 				return
 			}
 			switch {
+			case f.ErrCode != "":
+				w.v2Answer(rw, key, signType, nil, &wechatRefusal{f.ErrCode, f.ErrCodeDes})
+				return
 			case f.HTTPStatus != 0:
 				http.Error(rw, http.StatusText(f.HTTPStatus), f.HTTPStatus)
 				return
 			case f.ReturnCode != "":
 				w.writeV2(rw, gopay.BodyMap{"return_code": f.ReturnCode, "return_msg": f.ReturnMsg})
 				return
-			case f.ErrCode != "":
-				w.v2Answer(rw, signType, nil, &wechatRefusal{f.ErrCode, f.ErrCodeDes})
-				return
+			case f.ForgedAnswer:
+				key = wechatRandomString(32) // not the merchant's API key
 			}
 		}
 		if req.GetString("appid") != w.AppID {
-			w.v2Answer(rw, signType, nil, &wechatRefusal{"APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配"})
+			w.v2Answer(rw, key, signType, nil, &wechatRefusal{"APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配"})
 			return
 		}
 		fields, refusal := handle(r, req, signType)
 		if refusal != nil {
 			w.log().InfoContext(r.Context(), "sandbox wechat: v2 call refused", "op", op, "err_code", refusal.code, "err_code_des", refusal.des)
 		}
-		w.v2Answer(rw, signType, fields, refusal)
+		w.v2Answer(rw, key, signType, fields, refusal)
 	}
 }
 
@@ -115,9 +118,10 @@ func (w *WeChat) v2CheckRequest(req gopay.BodyMap) (signType, fail string) {
 	return signType, ""
 }
 
-// v2Answer writes a signed answer: the common fields, then result_code
-// SUCCESS with fields, or FAIL with the refusal.
-func (w *WeChat) v2Answer(rw http.ResponseWriter, signType string, fields gopay.BodyMap, refusal *wechatRefusal) {
+// v2Answer writes an answer signed with apiKey (the merchant's, but for an
+// injected ForgedAnswer): the common fields, then result_code SUCCESS with
+// fields, or FAIL with the refusal.
+func (w *WeChat) v2Answer(rw http.ResponseWriter, apiKey, signType string, fields gopay.BodyMap, refusal *wechatRefusal) {
 	ans := gopay.BodyMap{
 		"return_code": "SUCCESS",
 		"return_msg":  "OK",
@@ -131,7 +135,7 @@ func (w *WeChat) v2Answer(rw http.ResponseWriter, signType string, fields gopay.
 		ans.Set("result_code", "SUCCESS")
 		maps.Copy(ans, fields)
 	}
-	ans.Set("sign", gopaywechat.GetReleaseSign(w.APIKey, signType, ans))
+	ans.Set("sign", gopaywechat.GetReleaseSign(apiKey, signType, ans))
 	w.writeV2(rw, ans)
 }
 

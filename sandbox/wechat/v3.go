@@ -94,6 +94,7 @@ func (w *WeChat) serveV3(op string, handle wechatV3Handler) http.HandlerFunc {
 			sandbox.WriteJSON(rw, http.StatusUnauthorized, wechatV3ErrorBody("SIGN_ERROR", "签名错误: "+err.Error()))
 			return
 		}
+		key := w.PlatformKey
 		if f, ok := w.faults.Take(op); ok {
 			if !f.Wait(r.Context()) {
 				return
@@ -102,14 +103,20 @@ func (w *WeChat) serveV3(op string, handle wechatV3Handler) http.HandlerFunc {
 				w.v3Write(rw, r, e.status, wechatV3ErrorBody(e.code, e.message))
 				return
 			}
+			if f.ForgedAnswer {
+				if key, err = sandbox.ForgerKey(); err != nil {
+					http.Error(rw, "sandbox: forger key", http.StatusInternalServerError)
+					return
+				}
+			}
 		}
 		status, v, e := handle(r, body)
 		if e != nil {
 			w.log().InfoContext(r.Context(), "sandbox wechat: v3 call refused", "op", op, "status", e.status, "code", e.code, "message", e.message)
-			w.v3Write(rw, r, e.status, wechatV3ErrorBody(e.code, e.message))
+			w.v3WriteSigned(rw, r, e.status, wechatV3ErrorBody(e.code, e.message), key)
 			return
 		}
-		w.v3Write(rw, r, status, v)
+		w.v3WriteSigned(rw, r, status, v, key)
 	}
 }
 
@@ -187,6 +194,12 @@ func (w *WeChat) v3VerifyRequest(r *http.Request, body []byte) error {
 
 // v3Write writes v as JSON (nothing when nil) with the status, signed.
 func (w *WeChat) v3Write(rw http.ResponseWriter, r *http.Request, status int, v any) {
+	w.v3WriteSigned(rw, r, status, v, w.PlatformKey)
+}
+
+// v3WriteSigned writes an answer signed with key: WeChat Pay's, or a
+// forger's for an injected ForgedAnswer.
+func (w *WeChat) v3WriteSigned(rw http.ResponseWriter, r *http.Request, status int, v any, key *rsa.PrivateKey) {
 	var body []byte
 	if v != nil {
 		var err error
@@ -195,7 +208,7 @@ func (w *WeChat) v3Write(rw http.ResponseWriter, r *http.Request, status int, v 
 			return
 		}
 	}
-	if err := w.v3Sign(rw.Header(), body); err != nil {
+	if err := w.v3SignWith(key, rw.Header(), body); err != nil {
 		w.log().ErrorContext(r.Context(), "sandbox wechat: sign answer", "err", err)
 		http.Error(rw, "sandbox: sign answer", http.StatusInternalServerError)
 		return

@@ -56,7 +56,6 @@ type WeChat struct {
 	byToken  map[string]string        // code_url token → out_trade_no
 	refunds  map[string]*wechatRefund // by out_refund_no, unique per merchant
 	faults   sandbox.Faults
-	forger   *rsa.PrivateKey // signs forged notifications
 }
 
 // wechatPrefix is where the simulator's routes live; WeChat Pay's own paths
