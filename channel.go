@@ -57,6 +57,9 @@ type PrepareRequest struct {
 	ClientIP   string
 	NotifyURL  string
 	ReturnURL  string
+	// ProductID is the app store product the attempt buys, for channels
+	// that sell store products (a PurchaseVerifier): the package's.
+	ProductID string
 }
 
 // Credential is what the client gets to pay with: Value is written into the
@@ -84,6 +87,9 @@ const (
 	NotifyPending NotifyStatus = "pending" // e.g. WAIT_BUYER_PAY: nothing to do
 	NotifyClosed  NotifyStatus = "closed"  // the channel closed the trade unpaid
 	NotifyFailed  NotifyStatus = "failed"
+	// NotifyRefunded: the channel gave the buyer's money back on its own
+	// (Apple's REFUND and REVOKE): nothing is asked of it.
+	NotifyRefunded NotifyStatus = "refunded"
 )
 
 // Notification is a verified notification about one payment attempt.
@@ -97,6 +103,16 @@ type Notification struct {
 	// Refund, when set, makes this a refund notification (WeChat's refund
 	// notify): it reports on that refund, and Status is not about the payment.
 	Refund *RefundResult
+	// ProductID, for an app store purchase, is the product bought: it must be
+	// the attempt's, and stands for the amount, which the store sets.
+	ProductID string
+	// Claims are the channel's transaction ids that may pay one attempt
+	// only, ever (Apple's transactionId and originalTransactionId). When
+	// OutTradeNo is empty, the attempt is the one Claims[0] already paid.
+	Claims []string
+	// Environment is the store's environment of a purchase (Apple's
+	// "Sandbox" or "Production"), for the record.
+	Environment string
 }
 
 // MessageReplier is a channel whose acknowledgement depends on the message

@@ -26,7 +26,11 @@ const (
 )
 
 var orderTransitions = map[OrderStatus][]OrderStatus{
-	OrderPending:   {OrderPaid, OrderClosed},
+	OrderPending: {OrderPaid, OrderClosed},
+	// Only an app store purchase pays a closed order (the store's money
+	// cannot be given back from the server), and only if its channel says
+	// so: such an order holds no coupon, stock or upgrade to take back.
+	OrderClosed:    {OrderPaid},
 	OrderPaid:      {OrderFulfilled, OrderRefunding},
 	OrderFulfilled: {OrderRefunding},
 	// A refund that fails gives the order back the status it had: paid when

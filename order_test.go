@@ -13,6 +13,7 @@ func TestOrderTransitions(t *testing.T) {
 	allowed := map[[2]cashier.OrderStatus]bool{
 		{cashier.OrderPending, cashier.OrderPaid}:                true,
 		{cashier.OrderPending, cashier.OrderClosed}:              true,
+		{cashier.OrderClosed, cashier.OrderPaid}:                 true,
 		{cashier.OrderPaid, cashier.OrderFulfilled}:              true,
 		{cashier.OrderPaid, cashier.OrderRefunding}:              true,
 		{cashier.OrderFulfilled, cashier.OrderRefunding}:         true,

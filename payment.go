@@ -56,7 +56,10 @@ type Payment struct {
 	Status         PaymentStatus
 	Credential     []byte // JSON of what the client got to pay with
 	ChannelTradeNo string
-	CreatedAt      time.Time
-	PaidAt         time.Time
-	UpdatedAt      time.Time
+	// ProductID is the app store product the attempt buys (Apple): the
+	// store prices it, and a purchase of it pays the attempt.
+	ProductID string
+	CreatedAt time.Time
+	PaidAt    time.Time
+	UpdatedAt time.Time
 }

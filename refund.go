@@ -48,6 +48,9 @@ type RefundResult struct {
 	Status          RefundStatus
 	Amount          int64 // fen
 	Detail          string
+	// By names who gave the money back when cashier did not ask: the
+	// channel on its own (Apple refunding a purchase).
+	By string
 }
 
 // Refunder is a channel that can refund. Refund is idempotent per OutRefundNo:

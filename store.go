@@ -111,6 +111,12 @@ type Tx interface {
 
 	// Payment returns one attempt by id.
 	Payment(ctx context.Context, id int64) (*Payment, error)
+	// ClaimTransaction records that a channel's transaction pays paymentID,
+	// unless it already pays another attempt, and returns the attempt it
+	// pays: paymentID, or the one that claimed it first.
+	ClaimTransaction(ctx context.Context, channel, transactionID string, paymentID int64, at time.Time) (owner int64, err error)
+	// TransactionOwner is the attempt a channel's transaction pays (ENOTFOUND: none).
+	TransactionOwner(ctx context.Context, channel, transactionID string) (int64, error)
 
 	// Refunds.
 	InsertRefund(ctx context.Context, r *Refund) error

@@ -58,6 +58,7 @@ type paymentJSON struct {
 	Amount         int64      `json:"amount"`
 	Status         string     `json:"status"`
 	ChannelTradeNo string     `json:"channel_trade_no"`
+	ProductID      string     `json:"product_id,omitempty"` // the App Store product an Apple attempt buys
 	CreatedAt      time.Time  `json:"created_at"`
 	PaidAt         *time.Time `json:"paid_at"`
 }
@@ -111,7 +112,7 @@ func toOrder(o *cashier.Order) orderJSON {
 
 func toPayment(p *cashier.Payment) paymentJSON {
 	return paymentJSON{ID: p.ID, OutTradeNo: p.OutTradeNo, Channel: p.Channel, Gateway: p.Gateway, Amount: p.Amount,
-		Status: string(p.Status), ChannelTradeNo: p.ChannelTradeNo, CreatedAt: p.CreatedAt.UTC(), PaidAt: timePtr(p.PaidAt)}
+		Status: string(p.Status), ChannelTradeNo: p.ChannelTradeNo, ProductID: p.ProductID, CreatedAt: p.CreatedAt.UTC(), PaidAt: timePtr(p.PaidAt)}
 }
 
 func toPackage(p *cashier.Package) packageJSON {

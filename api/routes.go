@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cashier"
 	"net/http"
 
 	"cashier/web"
@@ -24,6 +25,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /api/v1/orders/{id}", user(handleOrder(co, log)))
 	mux.Handle("POST /api/v1/orders/{id}/pay", user(handlePayOrder(co, log)))
 	mux.Handle("POST /api/v1/orders/{id}/cancel", user(handleCancelOrder(co, log)))
+	mux.Handle("POST /api/v1/order/apple/verify", user(handleVerifyPurchase(co, cashier.ChannelApple, log)))
 	mux.Handle("GET /api/v1/coupons", user(handleCoupons(co, log)))
 	mux.Handle("GET /api/v1/products", user(handleProducts(co, log)))
 	mux.Handle("GET /api/v1/schemes", user(handleSchemes(co, log)))

@@ -108,6 +108,13 @@ func TestMalformedRequestsChangeNothing(t *testing.T) {
 		nulSub, _ := api.IssueToken(secret, "de\x00mo", time.Now(), time.Hour)
 
 		const form, js = "application/x-www-form-urlencoded", "application/json"
+		noProduct := h.do("POST", "/admin/api/packages", h.app.AdminToken, js, strings.NewReader(`{"name":"Web only","price":100}`))
+		var pkg struct {
+			ID int64 `json:"id"`
+		}
+		if noProduct.Status != 201 || json.Unmarshal(noProduct.Data, &pkg) != nil {
+			t.Fatalf("a package without apple_product_id: %d %s", noProduct.Status, noProduct.Message)
+		}
 		order := "source=s&package_id=1&channel=alipay&gateway=app"
 		orderJSON := `{"source":"s","package_id":1,"channel":"alipay","gateway":"app"}`
 		cases := []badRequest{
@@ -122,6 +129,13 @@ func TestMalformedRequestsChangeNothing(t *testing.T) {
 			{name: "package_id 0", method: "POST", path: "/api/v1/order", contentType: form, body: strings.Replace(order, "package_id=1", "package_id=0", 1), status: 400, says: "package_id"},
 			{name: "coupon_prop_id not a number", method: "POST", path: "/api/v1/order", contentType: form, body: order + "&coupon_prop_id=abc", status: 400, says: "coupon_prop_id"},
 			{name: "cost_order_id 1.0", method: "POST", path: "/api/v1/order", contentType: form, body: order + "&cost_order_id=1.0", status: 400, says: "cost_order_id"},
+			{name: "apple: a package without apple_product_id", method: "POST", path: "/api/v1/order", contentType: form, body: fmt.Sprintf("source=s&package_id=%d&channel=apple", pkg.ID), status: 400, says: "has no apple_product_id"},
+			{name: "apple: with a coupon", method: "POST", path: "/api/v1/order", contentType: form, body: "source=s&package_id=3&channel=apple&coupon_prop_id=1", status: 400, says: "coupon or an upgrade cannot be used with channel apple"},
+			{name: "apple: with an upgrade", method: "POST", path: "/api/v1/order", contentType: form, body: "source=s&package_id=3&channel=apple&cost_order_id=" + paid, status: 400, says: "coupon or an upgrade cannot be used with channel apple"},
+			{name: "apple verify: no order_id", method: "POST", path: "/api/v1/order/apple/verify", contentType: form, body: "signed_transaction=a.b.c", status: 400, says: "order_id"},
+			{name: "apple verify: order_id 1e3", method: "POST", path: "/api/v1/order/apple/verify", contentType: form, body: "order_id=1e3&signed_transaction=a.b.c", status: 400, says: "order_id"},
+			{name: "apple verify: no such order", method: "POST", path: "/api/v1/order/apple/verify", contentType: form, body: "order_id=999999&signed_transaction=a.b.c", status: 404, says: "not found"},
+			{name: "apple verify: no token", method: "POST", path: "/api/v1/order/apple/verify", auth: "none", contentType: form, body: "order_id=1&signed_transaction=a.b.c", status: 401, says: ""},
 			{name: "NUL in channel", method: "POST", path: "/api/v1/order", contentType: form, body: "source=s&package_id=1&channel=ali%00pay&gateway=app", status: 400, says: "channel contains a NUL byte"},
 			{name: "invalid UTF-8 in gateway", method: "POST", path: "/api/v1/order", contentType: form, body: "source=s&package_id=1&channel=alipay&gateway=%C3", status: 400, says: "gateway is not valid UTF-8"},
 			{name: "JSON with a second object", method: "POST", path: "/api/v1/order", contentType: js, body: orderJSON + ` {"package_id":2}`, status: 400, says: "after its object"},

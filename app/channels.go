@@ -4,10 +4,12 @@ import (
 	"cashier/channel"
 	"cashier/channel/adapay"
 	"cashier/channel/alipay"
+	"cashier/channel/apple"
 	"cashier/channel/ipaynow"
 	"cashier/channel/wechat"
 	adapaysim "cashier/sandbox/adapay"
 	alipaysim "cashier/sandbox/alipay"
+	applesim "cashier/sandbox/apple"
 	ipaynowsim "cashier/sandbox/ipaynow"
 	wechatsim "cashier/sandbox/wechat"
 )
@@ -21,5 +23,6 @@ func Channels() []channel.Spec {
 		wechat.Spec(wechatsim.Open),
 		ipaynow.Spec(ipaynowsim.Open),
 		adapay.Spec(adapaysim.Open),
+		apple.Spec(applesim.Open),
 	}
 }

@@ -57,7 +57,7 @@ func TestCreateOrderBadInput(t *testing.T) {
 			{"missing source", with("source", "<del>"), 400, "source is required"},
 			{"missing channel", with("channel", "<del>"), 400, "channel is required"},
 			{"unknown channel", with("channel", "paypal"), 400, "unknown channel"},
-			{"channel of the order API not built yet", with("channel", "apple"), 503, "not available on this server yet"},
+			{"channel of the order API not built yet", with("channel", "yijie"), 503, "not available on this server yet"},
 			{"wechat web withdrawn", url.Values{"source": {"a"}, "package_id": {"1"}, "channel": {"wechat"}, "gateway": {"web"}}, 400, "withdrawn"},
 			{"unknown gateway", with("gateway", "pos"), 400, "unknown gateway"},
 			{"missing gateway", with("gateway", "<del>"), 400, "gateway is required"},

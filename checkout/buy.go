@@ -171,10 +171,15 @@ func (s *Service) prepare(ctx context.Context, ch cashier.Channel, o *cashier.Or
 	if err != nil {
 		return nil, nil, err
 	}
+	product, err := s.storeProduct(ctx, ch, o)
+	if err != nil {
+		return nil, nil, err
+	}
 	cred, err := ch.Prepare(ctx, cashier.PrepareRequest{
 		Gateway: req.Gateway, OutTradeNo: outTradeNo, Amount: o.Payable, Subject: o.Subject,
 		ExpiresAt: o.ExpiresAt, Now: now, ClientIP: req.ClientIP,
 		NotifyURL: s.urls.NotifyURL(ch.Name()), ReturnURL: s.urls.ReturnURL(ch.Name()),
+		ProductID: product,
 	})
 	if err != nil {
 		s.log.WarnContext(ctx, "channel refused to prepare a payment", "channel", ch.Name(), "gateway", req.Gateway,
@@ -190,6 +195,6 @@ func (s *Service) prepare(ctx context.Context, ch cashier.Channel, o *cashier.Or
 	}
 	return &cashier.Payment{
 		OutTradeNo: outTradeNo, Channel: ch.Name(), Gateway: req.Gateway, Amount: o.Payable,
-		Status: cashier.PaymentPending, Credential: raw, ChannelTradeNo: cred.ChannelTradeNo, CreatedAt: now,
+		Status: cashier.PaymentPending, Credential: raw, ChannelTradeNo: cred.ChannelTradeNo, ProductID: product, CreatedAt: now,
 	}, cred, nil
 }

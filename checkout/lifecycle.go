@@ -106,3 +106,13 @@ func (s *Service) applyQueried(ctx context.Context, channel string, n *cashier.N
 		BodySize: len(body), ReceivedAt: s.now(), Verified: true}
 	return s.record(ctx, msg, n, &Receipt{})
 }
+
+// pollLater schedules asking ch about an attempt at a time, if ch can be
+// asked: no job runs for a channel without a query API (Apple, the game
+// SDKs), whose unpaid attempts simply expire with their order.
+func (s *Service) pollLater(ctx context.Context, tx cashier.Tx, ch cashier.Channel, paymentID int64, at time.Time) error {
+	if _, ok := ch.(cashier.Querier); !ok {
+		return nil
+	}
+	return s.jobs.PollPayment(ctx, tx, paymentID, at)
+}

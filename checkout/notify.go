@@ -66,7 +66,7 @@ func (s *Service) Receive(ctx context.Context, in Inbound) (cashier.NotifyReply,
 	n, err := ch.VerifyNotification(ctx, req)
 	if err != nil {
 		rc, err := s.recordRejected(ctx, in, msg, err)
-		return cashier.ReplyTo(ch, req, rc.Reason == RejectNotOurs && err == nil), rc, err
+		return cashier.ReplyTo(ch, req, (rc.Reason == RejectNotOurs || rc.Reason == RejectUsed) && err == nil), rc, err
 	}
 	rc := &Receipt{}
 	if err := s.record(ctx, msg, n, rc); err != nil {
@@ -80,7 +80,7 @@ func (s *Service) Receive(ctx context.Context, in Inbound) (cashier.NotifyReply,
 // its whole body: the others keep MaxRejectedBody bytes.
 func (s *Service) recordRejected(ctx context.Context, in Inbound, msg *cashier.InboundMessage, verr error) (*Receipt, error) {
 	rc := &Receipt{Outcome: cashier.InboundRejected, Detail: cashier.ErrorMessage(verr), Reason: rejectReason(verr)}
-	if rc.Reason != RejectNotOurs {
+	if rc.Reason != RejectNotOurs && rc.Reason != RejectUsed {
 		if in.Admit != nil && !in.Admit() {
 			rc.Outcome, rc.Reason = "", RejectRateLimited
 			return rc, nil
@@ -106,6 +106,8 @@ func rejectReason(err error) string {
 		return RejectSignature
 	case cashier.EUNPROCESSABLE:
 		return RejectNotOurs
+	case cashier.ECONFLICT:
+		return RejectUsed
 	default:
 		return RejectMalformed
 	}
@@ -168,9 +170,13 @@ func (s *Service) apply(ctx context.Context, tx cashier.Tx, channel string, n *c
 	if n.Refund != nil {
 		return s.applyRefundNotice(ctx, tx, channel, n, rc)
 	}
-	p, err := tx.PaymentByOutTradeNo(ctx, n.OutTradeNo)
+	if n.Status == cashier.NotifyPending && n.OutTradeNo == "" && len(n.Claims) == 0 {
+		rc.Outcome, rc.Detail = cashier.InboundIgnored, "nothing to apply: "+n.RawStatus
+		return nil
+	}
+	p, err := s.attemptOf(ctx, tx, channel, n)
 	if cashier.ErrorCode(err) == cashier.ENOTFOUND {
-		return rc.reject("unknown out_trade_no %q", n.OutTradeNo)
+		return rc.reject("%s", cashier.ErrorMessage(err))
 	} else if err != nil {
 		return err
 	}
@@ -181,9 +187,15 @@ func (s *Service) apply(ctx context.Context, tx cashier.Tx, channel string, n *c
 	if s.namesAnotherTrade(p, n.ChannelTradeNo) {
 		return rc.reject("%s trade %q is not attempt %s (%q)", channel, n.ChannelTradeNo, p.OutTradeNo, p.ChannelTradeNo)
 	}
-	// A notice that the payment failed or closed may carry no amount
-	// (WeChat's result_code FAIL); one that says paid always does.
-	if n.Amount != p.Amount && (n.Status == cashier.NotifyPaid || n.Amount != 0) {
+	// An app store's purchase names the product it bought; the store set
+	// its price.
+	if p.ProductID != "" || n.ProductID != "" {
+		if n.ProductID != p.ProductID {
+			return rc.reject("product %q is not the %q of the payment", n.ProductID, p.ProductID)
+		}
+	} else if n.Amount != p.Amount && (n.Status == cashier.NotifyPaid || n.Amount != 0) {
+		// A notice that the payment failed or closed may carry no amount
+		// (WeChat's result_code FAIL); one that says paid always does.
 		return rc.reject("amount %s yuan does not match the %s yuan of the payment", cashier.FormatYuan(n.Amount), cashier.FormatYuan(p.Amount))
 	}
 	switch n.Status {
@@ -196,6 +208,8 @@ func (s *Service) apply(ctx context.Context, tx cashier.Tx, channel string, n *c
 		return s.applyUnpaid(ctx, tx, p, cashier.PaymentFailed, n, rc)
 	case cashier.NotifyPaid:
 		return s.applyPaid(ctx, tx, p, n, rc)
+	case cashier.NotifyRefunded:
+		return s.applyRefundedByChannel(ctx, tx, p, n, rc)
 	default:
 		return fmt.Errorf("notification status %q", n.Status)
 	}
@@ -228,8 +242,19 @@ func (s *Service) applyUnpaid(ctx context.Context, tx cashier.Tx, p *cashier.Pay
 func (s *Service) applyPaid(ctx context.Context, tx cashier.Tx, p *cashier.Payment, n *cashier.Notification, rc *Receipt) error {
 	switch p.Status {
 	case cashier.PaymentPaid, cashier.PaymentNeedsRefund, cashier.PaymentRefunded:
+		if len(n.Claims) > 0 && n.ChannelTradeNo != p.ChannelTradeNo {
+			// The buyer bought the product again for the same attempt: the
+			// store took money twice, and only the buyer can have it back.
+			s.log.WarnContext(ctx, "a second store purchase for an attempt already paid", "channel", p.Channel,
+				"out_trade_no", p.OutTradeNo, "transaction", n.ChannelTradeNo, "paid_by", p.ChannelTradeNo)
+			return rc.reject("%s transaction %s is a second purchase for attempt %s, already paid by transaction %s: not applied",
+				p.Channel, n.ChannelTradeNo, p.OutTradeNo, p.ChannelTradeNo)
+		}
 		rc.Outcome, rc.Detail = cashier.InboundDuplicate, fmt.Sprintf("payment is already %s", p.Status)
 		return nil
+	}
+	if taken, err := s.claim(ctx, tx, p, n, rc); err != nil || taken {
+		return err
 	}
 	order, err := tx.Order(ctx, p.OrderID)
 	if err != nil {
@@ -241,8 +266,8 @@ func (s *Service) applyPaid(ctx context.Context, tx cashier.Tx, p *cashier.Payme
 		paidAt = now
 	}
 	orderPaid := false
-	if order.Status == cashier.OrderPending {
-		orderPaid, err = tx.TransitionOrder(ctx, order.ID, cashier.OrderPending,
+	if order.Status == cashier.OrderPending || order.Status == cashier.OrderClosed && s.honoursLate(p.Channel) {
+		orderPaid, err = tx.TransitionOrder(ctx, order.ID, order.Status,
 			cashier.OrderChange{Status: cashier.OrderPaid, At: paidAt, PaidAmount: p.Amount})
 		if err != nil {
 			return err
@@ -267,6 +292,10 @@ func (s *Service) applyPaid(ctx context.Context, tx cashier.Tx, p *cashier.Payme
 	}
 	if !orderPaid {
 		return s.applyLate(ctx, tx, order, p, data, rc)
+	}
+	if order.Status == cashier.OrderClosed {
+		data["paid_after_close"] = true
+		s.log.WarnContext(ctx, "a store purchase pays an order cashier had closed", "order_id", order.ID, "out_trade_no", p.OutTradeNo)
 	}
 	if order.CouponID != 0 {
 		if _, err := tx.TransitionCoupon(ctx, order.CouponID, cashier.CouponLocked, cashier.CouponUsed, order.ID); err != nil {

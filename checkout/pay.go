@@ -55,7 +55,7 @@ func (s *Service) Pay(ctx context.Context, userID string, orderID int64, req Pay
 		if err := tx.InsertPayment(ctx, pay); err != nil {
 			return err
 		}
-		return s.jobs.PollPayment(ctx, tx, pay.ID, now.Add(s.pollDelay))
+		return s.pollLater(ctx, tx, ch, pay.ID, now.Add(s.pollDelay))
 	})
 	if err != nil {
 		// The channel may hold a trade for the attempt that was never written.

@@ -67,7 +67,7 @@ func (s *Service) place(ctx context.Context, ch cashier.Channel, order *cashier.
 		if err := s.jobs.ExpireOrder(ctx, tx, order.ID, order.ExpiresAt); err != nil {
 			return err
 		}
-		return s.jobs.PollPayment(ctx, tx, pay.ID, now.Add(s.pollDelay))
+		return s.pollLater(ctx, tx, ch, pay.ID, now.Add(s.pollDelay))
 	})
 	if err != nil {
 		// The channel may hold a trade for the attempt that was never written.

@@ -286,10 +286,14 @@ func (s *Service) settleRefundTx(ctx context.Context, tx cashier.Tx, outRefundNo
 		typ = cashier.EventRefundFailed
 		s.log.WarnContext(ctx, "refund failed", "refund_id", r.ID, "order_id", r.OrderID, "detail", res.Detail)
 	}
-	return true, s.insertEvent(ctx, tx, typ, r.OrderID, now, map[string]any{
+	data := map[string]any{
 		"refund_id": r.ID, "order_id": r.OrderID, "payment_id": r.PaymentID, "out_refund_no": r.OutRefundNo,
 		"amount": r.Amount, "reason": r.Reason, "status": res.Status, "detail": res.Detail,
-	})
+	}
+	if res.By != "" {
+		data["by"] = res.By
+	}
+	return true, s.insertEvent(ctx, tx, typ, r.OrderID, now, data)
 }
 
 // settleOrderRefund moves an order refund's order on.

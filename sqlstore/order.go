@@ -165,7 +165,7 @@ func (t *tx) TransitionOrder(ctx context.Context, id int64, from cashier.OrderSt
 	var ok bool
 	var err error
 	switch {
-	case ch.Status == cashier.OrderPaid && from == cashier.OrderPending:
+	case ch.Status == cashier.OrderPaid && (from == cashier.OrderPending || from == cashier.OrderClosed):
 		// Only the payment sets paid_at and paid_amount: a failed refund that
 		// returns an order to paid leaves them as they were.
 		ok, err = t.changed(ctx, `UPDATE orders SET status = ?, paid_at = ?, paid_amount = ?, updated_at = ?

@@ -4,19 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"cashier"
 )
 
 const paymentColumns = `id, order_id, out_trade_no, channel, gateway, amount, status, credential,
-	channel_trade_no, created_at, paid_at, updated_at`
+	channel_trade_no, product_id, created_at, paid_at, updated_at`
 
 func scanPayment(s interface{ Scan(...any) error }) (cashier.Payment, error) {
 	var p cashier.Payment
 	var paid sql.NullTime
 	var cred string
 	err := s.Scan(&p.ID, &p.OrderID, &p.OutTradeNo, &p.Channel, &p.Gateway, &p.Amount, &p.Status, &cred,
-		&p.ChannelTradeNo, &p.CreatedAt, &paid, &p.UpdatedAt)
+		&p.ChannelTradeNo, &p.ProductID, &p.CreatedAt, &paid, &p.UpdatedAt)
 	p.Credential = []byte(cred)
 	p.CreatedAt, p.UpdatedAt, p.PaidAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC(), fromNull(paid)
 	return p, err
@@ -24,10 +25,10 @@ func scanPayment(s interface{ Scan(...any) error }) (cashier.Payment, error) {
 
 func (t *tx) InsertPayment(ctx context.Context, p *cashier.Payment) error {
 	id, err := t.insert(ctx, `INSERT INTO payments (order_id, out_trade_no, channel, gateway, amount, status,
-		credential, channel_trade_no, created_at, paid_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		credential, channel_trade_no, product_id, created_at, paid_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.OrderID, p.OutTradeNo, p.Channel, p.Gateway, p.Amount, p.Status,
-		string(p.Credential), p.ChannelTradeNo, dbTime(p.CreatedAt), dbTime(p.PaidAt), dbTime(p.CreatedAt))
+		string(p.Credential), p.ChannelTradeNo, p.ProductID, dbTime(p.CreatedAt), dbTime(p.PaidAt), dbTime(p.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert payment: %w", err)
 	}
@@ -99,4 +100,22 @@ func (t *tx) LockPayment(ctx context.Context, id int64) error {
 		return fmt.Errorf("lock payment %d: %w", id, err)
 	}
 	return nil
+}
+
+func (t *tx) ClaimTransaction(ctx context.Context, channel, transactionID string, paymentID int64, at time.Time) (int64, error) {
+	if _, err := t.exec(ctx, `INSERT INTO channel_transactions (channel, transaction_id, payment_id, created_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (channel, transaction_id) DO NOTHING`, channel, transactionID, paymentID, dbTime(at)); err != nil {
+		return 0, fmt.Errorf("claim %s transaction %s: %w", channel, transactionID, err)
+	}
+	return t.TransactionOwner(ctx, channel, transactionID)
+}
+
+func (t *tx) TransactionOwner(ctx context.Context, channel, transactionID string) (int64, error) {
+	var id int64
+	err := t.queryRow(ctx, "SELECT payment_id FROM channel_transactions WHERE channel = ? AND transaction_id = ?",
+		channel, transactionID).Scan(&id)
+	if err != nil {
+		return 0, notFound(err, channel+" transaction", transactionID)
+	}
+	return id, nil
 }

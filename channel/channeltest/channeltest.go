@@ -73,6 +73,7 @@ func Run(t *testing.T, specs []channel.Spec, only ...string) {
 					t.Run("gateway errors", c.gatewayErrors)
 					t.Run("pay again, then cancel", c.repayAndCancel)
 					t.Run("a lost notification found by polling", c.lostNotification)
+					t.Run("purchases the app verifies", c.storePurchases)
 					// Last: it moves the clock past every order's expiry.
 					t.Run("expiry", c.expiry)
 				})

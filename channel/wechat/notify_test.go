@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -101,7 +102,7 @@ func TestVerifyNotificationV2(t *testing.T) {
 						t.Errorf("PaidAt %v, want %v", n.PaidAt, want.PaidAt)
 					}
 					n.PaidAt = want.PaidAt
-					if *n != *want {
+					if !reflect.DeepEqual(n, want) {
 						t.Errorf("notification %+v, want %+v", n, want)
 					}
 				})
@@ -274,7 +275,7 @@ func TestVerifyNotificationV3(t *testing.T) {
 				t.Errorf("PaidAt %v", n.PaidAt)
 			}
 			n.PaidAt = time.Time{}
-			if *n != want {
+			if !reflect.DeepEqual(*n, want) {
 				t.Errorf("notification %+v, want %+v", n, want)
 			}
 		})
