@@ -60,6 +60,16 @@ type PrepareRequest struct {
 	// ProductID is the app store product the attempt buys, for channels
 	// that sell store products (a PurchaseVerifier): the package's.
 	ProductID string
+	// Package is the package bought, for a channel whose credential
+	// describes it (a PackageTicketer); nil for other orders.
+	Package *Package
+}
+
+// PackageTicketer is a channel whose credential describes the package
+// bought (QuickSDK's gold and diamond): Prepare gets it in
+// PrepareRequest.Package when the order is one package.
+type PackageTicketer interface {
+	TicketsPackages() bool
 }
 
 // Credential is what the client gets to pay with: Value is written into the

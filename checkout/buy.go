@@ -171,15 +171,19 @@ func (s *Service) prepare(ctx context.Context, ch cashier.Channel, o *cashier.Or
 	if err != nil {
 		return nil, nil, err
 	}
-	product, err := s.storeProduct(ctx, ch, o)
+	pkg, err := s.ticketPackage(ctx, ch, o)
 	if err != nil {
 		return nil, nil, err
+	}
+	var product string
+	if _, sells := ch.(cashier.PurchaseVerifier); sells {
+		product = pkg.AppleProductID
 	}
 	cred, err := ch.Prepare(ctx, cashier.PrepareRequest{
 		Gateway: req.Gateway, OutTradeNo: outTradeNo, Amount: o.Payable, Subject: o.Subject,
 		ExpiresAt: o.ExpiresAt, Now: now, ClientIP: req.ClientIP,
 		NotifyURL: s.urls.NotifyURL(ch.Name()), ReturnURL: s.urls.ReturnURL(ch.Name()),
-		ProductID: product,
+		ProductID: product, Package: pkg,
 	})
 	if err != nil {
 		s.log.WarnContext(ctx, "channel refused to prepare a payment", "channel", ch.Name(), "gateway", req.Gateway,

@@ -18,17 +18,25 @@ import (
 // transaction already paid another attempt.
 const RejectUsed = "used"
 
-// storeProduct is the store product an attempt of order buys through ch,
-// for a channel that sells store products, and "" for any other channel.
-func (s *Service) storeProduct(ctx context.Context, ch cashier.Channel, o *cashier.Order) (string, error) {
-	if _, ok := ch.(cashier.PurchaseVerifier); !ok {
-		return "", nil
+// ticketPackage is the package an attempt of order buys through ch, for
+// a channel whose ticket describes it (a PackageTicketer: nil for an order
+// that is not one package) or that sells it as an app store product (a
+// PurchaseVerifier, which can sell nothing else); otherwise nil, and no
+// query is made.
+func (s *Service) ticketPackage(ctx context.Context, ch cashier.Channel, o *cashier.Order) (*cashier.Package, error) {
+	_, sells := ch.(cashier.PurchaseVerifier)
+	pt, tickets := ch.(cashier.PackageTicketer)
+	if !sells && !(tickets && pt.TicketsPackages()) {
+		return nil, nil
 	}
 	if o.Kind != cashier.KindPackage || len(o.Items) != 1 || o.Items[0].PackageID == 0 {
-		return "", cashier.Errorf(cashier.EINVALID, "channel %s sells App Store products: only a package can be bought with it", ch.Name())
+		if sells {
+			return nil, cashier.Errorf(cashier.EINVALID, "channel %s sells App Store products: only a package can be bought with it", ch.Name())
+		}
+		return nil, nil
 	}
-	if o.CouponID != 0 || o.CostOrderID != 0 {
-		return "", cashier.Errorf(cashier.EINVALID, "the App Store charges its product's own price: a coupon or an upgrade cannot be used with channel %s", ch.Name())
+	if sells && (o.CouponID != 0 || o.CostOrderID != 0) {
+		return nil, cashier.Errorf(cashier.EINVALID, "the App Store charges its product's own price: a coupon or an upgrade cannot be used with channel %s", ch.Name())
 	}
 	var pkg *cashier.Package
 	err := s.store.View(ctx, func(tx cashier.Tx) (err error) {
@@ -36,12 +44,12 @@ func (s *Service) storeProduct(ctx context.Context, ch cashier.Channel, o *cashi
 		return err
 	})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if pkg.AppleProductID == "" {
-		return "", cashier.Errorf(cashier.EINVALID, "package %d has no apple_product_id: it cannot be bought with channel %s", pkg.ID, ch.Name())
+	if sells && pkg.AppleProductID == "" {
+		return nil, cashier.Errorf(cashier.EINVALID, "package %d has no apple_product_id: it cannot be bought with channel %s", pkg.ID, ch.Name())
 	}
-	return pkg.AppleProductID, nil
+	return pkg, nil
 }
 
 // honoursLate says whether a purchase in channel's store pays an order

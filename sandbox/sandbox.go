@@ -13,6 +13,7 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -86,6 +87,11 @@ func (f Forgery) String() string {
 	}
 	return "forged"
 }
+
+// ErrNoSuchMessage is Forge's answer when the channel never sends such a
+// message (OtherApp for a channel whose keys are per app, as QuickSDK's):
+// there is nothing genuine to misdirect.
+var ErrNoSuchMessage = errors.New("the channel sends no such message")
 
 // OtherAppID is the app (or merchant) Forge's OtherApp messages are for.
 const OtherAppID = "2099000000000000"

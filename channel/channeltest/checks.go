@@ -3,6 +3,7 @@ package channeltest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -149,6 +150,7 @@ func (c *cashierUnderTest) forgeries(t *testing.T) {
 	if b, ok := c.ch.(cashier.TradeNoBinder); ok && b.BindsChannelTradeNo() {
 		forgeries = append(forgeries, forgery{sandbox.OtherTrade, true})
 	}
+	sent := 0
 	for _, f := range forgeries {
 		recorded := "SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'rejected' AND NOT verified"
 		if f.genuine {
@@ -156,9 +158,13 @@ func (c *cashierUnderTest) forgeries(t *testing.T) {
 		}
 		before := c.count(t, recorded)
 		m, err := c.sim.Forge(ans.Notification, f.how)
-		if err != nil {
+		if errors.Is(err, sandbox.ErrNoSuchMessage) {
+			t.Logf("%s: %v", f.how, err)
+			continue
+		} else if err != nil {
 			t.Fatalf("%s: %v", f.how, err)
 		}
+		sent++
 		if r := c.post(t, m); f.genuine != c.acknowledges(r, m) || !f.genuine && !c.asksResend(r, m) {
 			t.Errorf("notification (%s) answered %d %q", f.how, r.Status, r.Body)
 		}
@@ -177,8 +183,8 @@ func (c *cashierUnderTest) forgeries(t *testing.T) {
 	}
 	// What cashier notify verify does: the records of the channel's messages
 	// verify again, the forged ones do not.
-	ms, err := c.app.Checkout.InboundMessages(context.Background(), cashier.InboundFilter{Channel: c.name, Limit: len(forgeries) + 1})
-	if err != nil || len(ms) != len(forgeries)+1 {
+	ms, err := c.app.Checkout.InboundMessages(context.Background(), cashier.InboundFilter{Channel: c.name, Limit: sent + 1})
+	if err != nil || len(ms) != sent+1 {
 		t.Fatalf("recorded messages: %v %d", err, len(ms))
 	}
 	for _, m := range ms {
