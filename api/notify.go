@@ -1,7 +1,6 @@
 package api
 
 import (
-	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 
 	"cashier"
 	"cashier/checkout"
+	"cashier/web"
 )
 
 // maxNotifyBytes bounds a channel notification; real ones are a few KiB.
@@ -99,6 +99,12 @@ func handleReturn(co *checkout.Service, log *slog.Logger, resultURL string) http
 			writeError(w, r, log, cashier.Errorf(cashier.ENOTFOUND, "channel %s does not send the browser back here", name))
 			return
 		}
+		if !r.URL.Query().Has("sign") {
+			// The buyer left the channel's page without paying: nothing
+			// to verify.
+			renderResult(w, http.StatusOK, resultPage{Title: "Payment not completed", Text: "You left the payment page without paying. Your order is waiting: you can pay it from the app or the checkout page."})
+			return
+		}
 		outTradeNo, err := rv.VerifyReturn(r.URL.RawQuery)
 		if err != nil {
 			log.WarnContext(r.Context(), "browser return rejected", "channel", name, "remote_addr", r.RemoteAddr, "reason", cashier.ErrorMessage(err))
@@ -144,20 +150,14 @@ func handleResultPage(co *checkout.Service, log *slog.Logger) http.Handler {
 }
 
 type resultPage struct {
-	Title   string
-	Text    string
-	Refresh bool
+	Lang, Title, Text string
+	Refresh           bool
 }
 
-var resultTemplate = template.Must(template.New("result").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-{{if .Refresh}}<meta http-equiv="refresh" content="3">{{end}}<title>{{.Title}}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}</style></head>
-<body><h1>{{.Title}}</h1><p>{{.Text}}</p></body></html>`))
-
+// renderResult writes a result page, in the checkout page's style.
 func renderResult(w http.ResponseWriter, status int, page resultPage) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	resultTemplate.Execute(w, page)
+	if page.Lang == "" {
+		page.Lang = "en"
+	}
+	web.Render(w, status, "result", page)
 }

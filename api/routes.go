@@ -25,6 +25,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /api/v1/orders/{id}", user(handleOrder(co, log)))
 	mux.Handle("POST /api/v1/orders/{id}/pay", user(handlePayOrder(co, log)))
 	mux.Handle("POST /api/v1/orders/{id}/cancel", user(handleCancelOrder(co, log)))
+	mux.Handle("POST /api/v1/orders/{id}/checkout", user(handleCheckoutLink(co, cfg.CheckoutLinks, cfg.PublicURL, log)))
 	mux.Handle("POST /api/v1/order/apple/verify", user(handleVerifyPurchase(co, cashier.ChannelApple, log)))
 	mux.Handle("GET /api/v1/coupons", user(handleCoupons(co, log)))
 	mux.Handle("GET /api/v1/products", user(handleProducts(co, log)))
@@ -70,6 +71,16 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("/api/v1/order/notify/{channel}/{extra}", notify)
 	mux.Handle("GET /api/v1/order/return/{channel}", handleReturn(co, log, cfg.ResultURL))
 	mux.Handle("GET /pay/result/{id}", handleResultPage(co, log))
+
+	pages := pageDeps{co: co, links: cfg.CheckoutLinks, publicURL: cfg.PublicURL, sandbox: len(cfg.SandboxChannels) > 0, log: log}
+	mux.Handle("GET /checkout/{token}", pages.handlePage())
+	mux.Handle("GET /checkout/{token}/status", pages.handleStatus())
+	mux.Handle("GET /checkout/{token}/scan", pages.handleScan())
+	mux.Handle("GET /{$}", handleHome(cfg.SandboxChannels, cfg.DemoUser != ""))
+	mux.Handle("GET /docs", web.Docs())
+	if cfg.DemoUser != "" {
+		mux.Handle("POST /try", pages.handleTry(cfg.DemoUser))
+	}
 
 	if cfg.Sandbox != nil {
 		cfg.Sandbox.Register(mux)

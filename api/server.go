@@ -38,6 +38,13 @@ type Config struct {
 	// NotifyRejectsPerMinute bounds, per remote address, the notifications
 	// that fail verification and are recorded; default 60.
 	NotifyRejectsPerMinute int
+	// CheckoutLinks make and read the checkout page's links.
+	CheckoutLinks CheckoutLinks
+	// PublicURL is how browsers reach cashier (the aggregate QR code's link).
+	PublicURL string
+	// DemoUser, in the demo, is the user of the home page's "try a
+	// payment"; empty: no such button.
+	DemoUser string
 	// ResultURL is where a browser goes after paying on a channel's page;
 	// "{order_id}" is replaced. Empty: cashier's own result page.
 	ResultURL string

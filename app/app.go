@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,7 +150,12 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		})
 		return st, err
 	}
+	links, err := a.checkoutLinks()
+	if err != nil {
+		return err
+	}
 	apiCfg := api.Config{Checkout: a.Checkout, Auth: auth, Admin: admin, Pinger: a.Store, Logger: log, ResultURL: cfg.ResultURL,
+		CheckoutLinks: links, PublicURL: cfg.PublicURL,
 		TrustedProxies: proxies, NotifyRejectsPerMinute: cfg.NotifyRejectsPerMinute, SandboxChannels: a.Sandboxed, SandboxBesideReal: a.SandboxBesideReal(),
 		Metrics: metrics.New(stats, len(a.Sandboxed) > 0, log)}
 	if len(a.Simulators) > 0 {
@@ -159,6 +165,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		if err := seedDemo(ctx, a.Store, opts.Now()); err != nil {
 			return err
 		}
+		apiCfg.DemoUser = DemoUser
 	}
 	a.Handler = api.NewServer(apiCfg)
 	return nil
@@ -423,3 +430,37 @@ func publicURLs(base string) urls { return urls{base: base} }
 func (u urls) NotifyURL(channel string) string { return u.base + "/api/v1/order/notify/" + channel }
 
 func (u urls) ReturnURL(channel string) string { return u.base + "/api/v1/order/return/" + channel }
+
+// checkoutLinks sets up the checkout page's links: their key (configured,
+// or generated on first use) and the origins a buyer may be sent back to.
+func (a *App) checkoutLinks() (api.CheckoutLinks, error) {
+	cfg := a.Config
+	var key []byte
+	var err error
+	if cfg.CheckoutSecretFile != "" {
+		key, err = os.ReadFile(cfg.CheckoutSecretFile)
+		key = []byte(strings.TrimSpace(string(key)))
+		if err == nil && len(key) < 32 {
+			err = errors.New("shorter than 32 bytes")
+		}
+	} else {
+		key, err = sandbox.Secret(filepath.Join(cfg.Data, "checkout_secret.txt"), 32)
+	}
+	if err != nil {
+		return api.CheckoutLinks{}, fmt.Errorf("checkout_secret_file: %w", err)
+	}
+	origins := []string{originOf(cfg.PublicURL)}
+	for _, o := range cfg.CheckoutReturnOrigins {
+		origins = append(origins, originOf(o))
+	}
+	return api.CheckoutLinks{Key: key, ReturnOrigins: origins}, nil
+}
+
+// originOf is scheme://host[:port] of a URL.
+func originOf(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return s
+	}
+	return u.Scheme + "://" + u.Host
+}

@@ -67,6 +67,14 @@ type Config struct {
 
 	JWT JWTConfig `json:"jwt"`
 
+	// CheckoutReturnOrigins are the origins (scheme://host[:port]) the
+	// checkout page may send a buyer back to (return_url); public_url's is
+	// always one.
+	CheckoutReturnOrigins []string `json:"checkout_return_origins"`
+	// CheckoutSecretFile keys the checkout page's links; unset: one is
+	// generated into Data/checkout_secret.txt.
+	CheckoutSecretFile string `json:"checkout_secret_file"`
+
 	// Channels are the channels' sections of the file ("alipay": {…}), by
 	// channel name, as written: each channel decodes and checks its own
 	// (channel.Spec.DecodeSettings). A channel without a section is

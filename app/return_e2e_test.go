@@ -66,6 +66,15 @@ func TestAlipayBrowserReturn(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Fatalf("tampered return answered %d", resp.StatusCode)
 		}
+		// A buyer who left the pay page without paying comes back with
+		// nothing signed: told so, not that something failed to verify.
+		if status, body := h.getText("/api/v1/order/return/alipay"); status != 200 || !strings.Contains(body, "Payment not completed") {
+			t.Errorf("a return without a payment: %d %s", status, body)
+		}
+		q.Del("sign")
+		if status, body := h.getText("/api/v1/order/return/alipay?" + q.Encode()); status != 200 || strings.Contains(body, "Could not verify") {
+			t.Errorf("a return with an order number but no sign: %d %s", status, body)
+		}
 		resp, _ = http.Get(h.url + "/pay/result/nope")
 		resp.Body.Close()
 		if resp.StatusCode != 404 {

@@ -80,6 +80,12 @@ func (a *AdaPay) Name() string { return cashier.ChannelAdaPay }
 // Gateways are the ways AdaPay is paid here.
 func (a *AdaPay) Gateways() []string { return []string{GatewayAlipay} }
 
+// WebGateways: the alipays:// link, drawn as a QR code on a computer and
+// opened by a button on a phone.
+func (a *AdaPay) WebGateways() cashier.WebGateways {
+	return cashier.WebGateways{Computer: GatewayAlipay, ComputerQR: true, Phone: GatewayAlipay}
+}
+
 // BindsChannelTradeNo: AdaPay signs every merchant's webhooks with one key,
 // so only the payment id cashier was given ties a webhook to our payment.
 func (a *AdaPay) BindsChannelTradeNo() bool { return true }

@@ -177,6 +177,11 @@ func (a *Alipay) Name() string { return cashier.ChannelAlipay }
 // Gateways lists the gateways Prepare accepts.
 func (a *Alipay) Gateways() []string { return []string{GatewayApp, GatewayWeb, GatewayWap} }
 
+// WebGateways: page pay on a computer, wap pay on a phone.
+func (a *Alipay) WebGateways() cashier.WebGateways {
+	return cashier.WebGateways{Computer: GatewayWeb, Phone: GatewayWap}
+}
+
 func certPEM(cert *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
 }

@@ -270,6 +270,12 @@ func (w *WeChat) Name() string { return cashier.ChannelWechat }
 // Gateways lists the gateways Prepare accepts.
 func (w *WeChat) Gateways() []string { return []string{GatewayApp, GatewayScan, GatewayWap} }
 
+// WebGateways: the NATIVE code_url drawn as a QR code on a computer, H5 pay
+// on a phone.
+func (w *WeChat) WebGateways() cashier.WebGateways {
+	return cashier.WebGateways{Computer: GatewayScan, ComputerQR: true, Phone: GatewayWap}
+}
+
 // CheckGateway refuses web, which WeChat Pay withdrew (it has no desktop web
 // payment), saying what to use instead; other gateways must be listed.
 func (w *WeChat) CheckGateway(gateway string) error {

@@ -25,7 +25,8 @@ var pages = sandbox.NewPages(sandbox.Look{Name: "AdaPay", Background: "#f2f5fa",
 
 {{define "result"}}<h1>{{if .Paid}}Payment succeeded{{else}}Payment not made{{end}}</h1>
 <dl><dt>Order</dt><dd>{{.OutTradeNo}}</dd><dt>Payment</dt><dd>{{.ChannelTradeNo}}</dd><dt>Status</dt><dd>{{.Status}}</dd>
-<dt>Webhook</dt><dd>{{if .NotifyStatus}}HTTP {{.NotifyStatus}}: {{.NotifyReply}}{{else}}none{{end}}</dd></dl>{{end}}
+</dl>
+<details><summary>For developers: the webhook</summary><p>{{if .NotifyStatus}}cashier answered HTTP {{.NotifyStatus}}: <code>{{.NotifyReply}}</code>{{else}}none sent{{end}}</p></details>{{end}}
 `)
 
 func (s *AdaPay) errorPage(w http.ResponseWriter, r *http.Request, status int, code, reason string) {

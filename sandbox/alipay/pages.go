@@ -21,7 +21,8 @@ var alipayPages = sandbox.NewPages(sandbox.Look{Name: "Alipay", Background: "#f5
 
 {{define "result"}}<h1>{{if eq .TradeStatus "TRADE_SUCCESS"}}Payment succeeded{{else}}Payment cancelled{{end}}</h1>
 <dl><dt>Order</dt><dd>{{.OutTradeNo}}</dd><dt>Trade no</dt><dd>{{.TradeNo}}</dd><dt>Status</dt><dd>{{.TradeStatus}}</dd>
-{{if .NotifyStatus}}<dt>Notification</dt><dd>HTTP {{.NotifyStatus}}: {{.NotifyReply}}</dd>{{else}}<dt>Notification</dt><dd>none (no notify_url)</dd>{{end}}</dl>
+</dl>
+<details><summary>For developers: the notification</summary><p>{{if .NotifyStatus}}cashier answered HTTP {{.NotifyStatus}}: <code>{{.NotifyReply}}</code>{{else}}none sent (no notify_url){{end}}</p></details>
 {{if .ReturnURL}}<p><a href="{{.ReturnURL}}">Back to the merchant</a></p>{{end}}{{end}}
 `)
 

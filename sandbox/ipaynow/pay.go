@@ -23,7 +23,8 @@ var pages = sandbox.NewPages(sandbox.Look{Name: "iPayNow", Background: "#f3f6fb"
 
 {{define "result"}}<h1>{{if .Paid}}Payment succeeded{{else}}Payment not made{{end}}</h1>
 <dl><dt>Order</dt><dd>{{.OutTradeNo}}</dd>{{if .ChannelTradeNo}}<dt>iPayNow order</dt><dd>{{.ChannelTradeNo}}</dd>{{end}}<dt>Status</dt><dd>{{.Status}}</dd>
-<dt>Notification</dt><dd>{{if .NotifyStatus}}HTTP {{.NotifyStatus}}: {{.NotifyReply}}{{else}}none{{if .Note}} ({{.Note}}){{end}}{{end}}</dd></dl>{{end}}
+</dl>
+<details><summary>For developers: the notification</summary><p>{{if .NotifyStatus}}cashier answered HTTP {{.NotifyStatus}}: <code>{{.NotifyReply}}</code>{{else}}none sent{{if .Note}} ({{.Note}}){{end}}{{end}}</p></details>{{end}}
 `)
 
 func (s *IPayNow) errorPage(w http.ResponseWriter, r *http.Request, status int, code, reason string) {

@@ -18,7 +18,8 @@ var wechatPages = sandbox.NewPages(sandbox.Look{Name: "WeChat Pay", Background: 
 
 {{define "result"}}<h1>{{if .Paid}}Payment succeeded{{else}}Payment not made{{end}}</h1>
 <dl><dt>Order</dt><dd>{{.OutTradeNo}}</dd>{{if .ChannelTradeNo}}<dt>Transaction</dt><dd>{{.ChannelTradeNo}}</dd>{{end}}<dt>State</dt><dd>{{.Status}}</dd>
-<dt>Notification</dt><dd>{{if .NotifyStatus}}HTTP {{.NotifyStatus}}: {{.NotifyReply}}{{else}}none{{if .Note}} ({{.Note}}){{end}}{{end}}</dd></dl>{{end}}
+</dl>
+<details><summary>For developers: the notification</summary><p>{{if .NotifyStatus}}cashier answered HTTP {{.NotifyStatus}}: <code>{{.NotifyReply}}</code>{{else}}none sent{{if .Note}} ({{.Note}}){{end}}{{end}}</p></details>{{end}}
 `)
 
 type wechatPayPageData struct {
