@@ -314,3 +314,24 @@ func eventuallyTrue(t *testing.T, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// The API viewer renders /openapi.json: every operation, and the filter
+// narrows them down; a result page is in the pages' style.
+func TestBrowserDocsAndResult(t *testing.T) {
+	h := newHarness(t, "")
+	ctx := browser(t, "", "en-US")
+	if err := chromedp.Do(ctx, chromedp.Navigate(h.url+"/docs")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the operations", `document.querySelectorAll("#ops details").length > 50`)
+	filtered := `(function(){ var f = document.getElementById("filter"); f.value = "/order/apple/verify"; f.dispatchEvent(new Event("input"));
+		return [...document.querySelectorAll("#ops details")].filter(d => !d.hidden).length })()`
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](filtered)); err != nil || n != 1 {
+		t.Errorf("filtering by /order/apple/verify leaves %d operations (%v), want 1", n, err)
+	}
+	screenshot(t, ctx, "docs")
+	if err := chromedp.Do(ctx, chromedp.Navigate(h.url+"/api/v1/order/return/alipay")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the result page", `document.querySelector("h1").textContent === "Payment not completed" && !!document.querySelector(".card")`)
+}

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -48,6 +49,19 @@ func TestCheckoutPageStates(t *testing.T) {
 			if status, _ := h.getText("/checkout/" + bad + "/status"); status != 404 {
 				t.Errorf("status of token %q: %d, want 404", bad, status)
 			}
+		}
+		// Alipay on a computer: the precreated qr_code, drawn; reloading
+		// the page draws the same attempt's.
+		for range 2 {
+			if status, body := h.getText(path + "?channel=alipay"); status != 200 || !strings.Contains(body, `id="qr"`) {
+				t.Fatalf("Alipay's QR code: %d", status)
+			}
+		}
+		o := h.order(id)
+		if len(o.Payments) != 2 || o.Payments[1].Status != "pending" || o.Payments[0].Status != "closed" {
+			t.Errorf("attempts after choosing Alipay twice: %+v", o.Payments)
+		} else if p, err := h.app.Checkout.PaymentByOutTradeNo(context.Background(), o.Payments[1].OutTradeNo); err != nil || p.Gateway != "qr" {
+			t.Errorf("the page's Alipay attempt: %+v %v", p, err)
 		}
 		if r := h.post("/api/v1/orders/"+id+"/cancel", h.token, nil); r.Status != 200 {
 			t.Fatalf("cancel: %d", r.Status)

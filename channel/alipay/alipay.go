@@ -36,6 +36,9 @@ const (
 	GatewayApp = "app"
 	GatewayWeb = "web"
 	GatewayWap = "wap"
+	// GatewayQR is 当面付 (alipay.trade.precreate): Alipay answers a
+	// qr_code for the buyer to scan; cashier's checkout page draws it.
+	GatewayQR = "qr"
 )
 
 // Config is what the channel needs from the merchant's Alipay console.
@@ -175,11 +178,12 @@ func (a *Alipay) useCertificates(cfg Config) (*rsa.PublicKey, error) {
 func (a *Alipay) Name() string { return cashier.ChannelAlipay }
 
 // Gateways lists the gateways Prepare accepts.
-func (a *Alipay) Gateways() []string { return []string{GatewayApp, GatewayWeb, GatewayWap} }
+func (a *Alipay) Gateways() []string { return []string{GatewayApp, GatewayWeb, GatewayWap, GatewayQR} }
 
-// WebGateways: page pay on a computer, wap pay on a phone.
+// WebGateways: the precreated qr_code drawn on a computer, wap pay on a
+// phone.
 func (a *Alipay) WebGateways() cashier.WebGateways {
-	return cashier.WebGateways{Computer: GatewayWeb, Phone: GatewayWap}
+	return cashier.WebGateways{Computer: GatewayQR, ComputerQR: true, Phone: GatewayWap}
 }
 
 func certPEM(cert *x509.Certificate) []byte {

@@ -273,7 +273,7 @@ func TestNewValidates(t *testing.T) {
 	if a.Name() != "alipay" {
 		t.Errorf("Name %q", a.Name())
 	}
-	if got := strings.Join(a.Gateways(), ","); got != "app,web,wap" {
+	if got := strings.Join(a.Gateways(), ","); got != "app,web,wap,qr" {
 		t.Errorf("Gateways %q", got)
 	}
 }

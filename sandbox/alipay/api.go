@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -75,6 +76,8 @@ func (a *Alipay) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	var resp map[string]string
 	switch method {
+	case "alipay.trade.precreate":
+		resp = a.apiPrecreate(r, params)
 	case "alipay.trade.query":
 		resp = a.apiQuery(outTradeNo)
 	case "alipay.trade.close":
@@ -88,11 +91,11 @@ func (a *Alipay) serveAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 // alipayAPIMethods are the server-to-server methods the simulator answers.
-var alipayAPIMethods = []string{"alipay.trade.query", "alipay.trade.close", "alipay.trade.refund", "alipay.trade.fastpay.refund.query"}
+var alipayAPIMethods = []string{"alipay.trade.precreate", "alipay.trade.query", "alipay.trade.close", "alipay.trade.refund", "alipay.trade.fastpay.refund.query"}
 
 // alipayOps names each method's operation, for injected faults.
 var alipayOps = map[string]string{
-	"alipay.trade.query": sandbox.OpQuery, "alipay.trade.close": sandbox.OpClose,
+	"alipay.trade.precreate": sandbox.OpPrepare, "alipay.trade.query": sandbox.OpQuery, "alipay.trade.close": sandbox.OpClose,
 	"alipay.trade.refund": sandbox.OpRefund, "alipay.trade.fastpay.refund.query": sandbox.OpRefundQuery,
 }
 
@@ -253,4 +256,27 @@ func (a *Alipay) writeAPISigned(w http.ResponseWriter, r *http.Request, method s
 	body := fmt.Sprintf(`{%s:%s,"sign":%s}`, keyJSON, raw, signJSON)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Write([]byte(body))
+}
+
+// apiPrecreate opens the trade of a precreate call (当面付) and answers its
+// qr_code: here the simulator's pay page for the signed call, which is
+// what the buyer's Alipay app opens on scanning it.
+func (a *Alipay) apiPrecreate(r *http.Request, params map[string]string) map[string]string {
+	values := url.Values{}
+	for k, v := range params {
+		values.Set(k, v)
+	}
+	o, err := a.parseOrder(values.Encode())
+	if err != nil {
+		return invalid(subInvalidParameter, err.Error())
+	}
+	if _, err := a.openTrade(o); err != nil {
+		return businessFailed("ACQ.TRADE_STATUS_ERROR", err.Error())
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return map[string]string{"code": codeSuccess, "msg": "Success", "out_trade_no": o.OutTradeNo,
+		"qr_code": scheme + "://" + r.Host + "/sandbox/alipay/gateway.do?" + o.Raw}
 }

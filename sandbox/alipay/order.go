@@ -21,10 +21,13 @@ var alipayPayMethods = map[string]string{
 	"alipay.trade.app.pay":  "QUICK_MSECURITY_PAY",
 	"alipay.trade.page.pay": "FAST_INSTANT_TRADE_PAY",
 	"alipay.trade.wap.pay":  "QUICK_WAP_WAY",
+	// 当面付: the trade is created by the merchant's server call, and the
+	// buyer scans its qr_code.
+	"alipay.trade.precreate": "FACE_TO_FACE_PAYMENT",
 }
 
-// alipayOrder is a verified pay request: an app order string or the query of
-// a web/wap pay URL.
+// alipayOrder is a verified pay request: an app order string, the query of
+// a web/wap pay URL, or a precreate call (whose qr_code is such a URL).
 type alipayOrder struct {
 	Raw         string // the signed query, as received
 	Method      string
