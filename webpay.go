@@ -21,6 +21,9 @@ type WebGateways struct {
 	// opened.
 	ComputerQR bool
 	Phone      string
+	// PhoneReturn is the query parameter the phone link takes to send the
+	// buyer back once paid (WeChat H5's redirect_url); "" for none.
+	PhoneReturn string
 }
 
 // CredentialLink is the link a credential holds: the credential itself

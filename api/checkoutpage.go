@@ -180,6 +180,9 @@ func (d pageDeps) handlePage() http.Handler {
 					v.Error = t.CannotPay + " " + cashier.ErrorMessage(err)
 					continue
 				}
+				if m.Return != "" {
+					link = withParam(link, m.Return, strings.TrimSuffix(d.publicURL, "/")+base+"?device="+device)
+				}
 				c := &chosenView{Label: label, Link: link, ScanText: fmt.Sprintf(t.Scan, label)}
 				if m.QR {
 					if c.QR, err = qrImage(link); err != nil {
@@ -301,4 +304,13 @@ func orderState(o *cashier.Order, now time.Time) string {
 		return "expired"
 	}
 	return string(o.Status)
+}
+
+// withParam adds name=value to a link's query.
+func withParam(link, name, value string) string {
+	sep := "?"
+	if strings.Contains(link, "?") {
+		sep = "&"
+	}
+	return link + sep + name + "=" + url.QueryEscape(value)
 }

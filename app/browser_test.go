@@ -216,9 +216,27 @@ func TestBrowserCheckoutPhone(t *testing.T) {
 	}
 	waitJS(t, ctx, "the button that opens WeChat Pay", `!!document.getElementById("open")`)
 	open, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("open").getAttribute("href")`))
-	if err != nil || !strings.Contains(open, "/sandbox/wechat/h5/") {
-		t.Errorf("WeChat on a phone opens %q (%v), want its H5 pay", open, err)
+	if err != nil || !strings.Contains(open, "/sandbox/wechat/h5/") || !strings.Contains(open, "redirect_url=") {
+		t.Fatalf("WeChat on a phone opens %q (%v), want its H5 pay, sending the buyer back", open, err)
 	}
+	// Paying there and going back lands on the page, which says it is paid.
+	if err := chromedp.Do(ctx, chromedp.Navigate(open)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "WeChat Pay's H5 page", `!!document.querySelector("button.pay")`)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("button.pay").form.submit(), true`)); err != nil {
+		t.Fatal(err)
+	}
+	back := `[...document.querySelectorAll("a")].find(a => a.textContent === "Back to the merchant")`
+	waitJS(t, ctx, "the way back to the merchant", `!!`+back)
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](back+`.href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(href)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the page says it is paid", `!!document.getElementById("state-paid") && !document.getElementById("state-paid").hidden`)
 }
 
 // The aggregate QR code's link: the Alipay app lands on Alipay's wap pay,

@@ -16,6 +16,9 @@ type WebMethod struct {
 	Channel string
 	Gateway string
 	QR      bool // the link is drawn as a QR code (on a computer)
+	// Return is the link's query parameter that sends the buyer back to
+	// the page once paid; "" for none.
+	Return string
 }
 
 // WebMethods lists the enabled channels the checkout page offers, in the
@@ -30,7 +33,7 @@ func (s *Service) WebMethods(phone bool) []WebMethod {
 		gw := wp.WebGateways()
 		m := WebMethod{Channel: r.Name, Gateway: gw.Computer, QR: gw.ComputerQR}
 		if phone {
-			m = WebMethod{Channel: r.Name, Gateway: gw.Phone}
+			m = WebMethod{Channel: r.Name, Gateway: gw.Phone, Return: gw.PhoneReturn}
 		}
 		if m.Gateway != "" {
 			out = append(out, m)

@@ -273,7 +273,7 @@ func (w *WeChat) Gateways() []string { return []string{GatewayApp, GatewayScan, 
 // WebGateways: the NATIVE code_url drawn as a QR code on a computer, H5 pay
 // on a phone.
 func (w *WeChat) WebGateways() cashier.WebGateways {
-	return cashier.WebGateways{Computer: GatewayScan, ComputerQR: true, Phone: GatewayWap}
+	return cashier.WebGateways{Computer: GatewayScan, ComputerQR: true, Phone: GatewayWap, PhoneReturn: "redirect_url"}
 }
 
 // CheckGateway refuses web, which WeChat Pay withdrew (it has no desktop web

@@ -40,11 +40,12 @@ func (w *WeChat) servePayPage(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.renderPage(rw, r, http.StatusOK, "pay", wechatPayPageData{
-		OutTradeNo: t.OutTradeNo,
-		Amount:     cashier.FormatYuan(t.TotalFee),
-		Body:       t.Body,
-		MchID:      w.MchID,
-		TradeType:  t.TradeType,
+		OutTradeNo:  t.OutTradeNo,
+		Amount:      cashier.FormatYuan(t.TotalFee),
+		Body:        t.Body,
+		MchID:       w.MchID,
+		TradeType:   t.TradeType,
+		RedirectURL: redirectURL(r),
 	})
 }
 
@@ -81,7 +82,7 @@ func (w *WeChat) servePay(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sandbox.WantsHTML(r) {
-		w.renderPage(rw, r, http.StatusOK, "result", answer)
+		w.renderPage(rw, r, http.StatusOK, "result", wechatResultData{PayAnswer: answer, RedirectURL: redirectURL(r)})
 		return
 	}
 	sandbox.WriteJSON(rw, http.StatusOK, answer)
