@@ -33,7 +33,7 @@ var pageTexts = map[string]pageText{
 		TryPayment:     "Try a payment", RealRunning: "Real channels are configured.", Links: "Where to go",
 		AdminConsole: "Admin console", AdminTokenHint: "its token is in DATA/sandbox/admin_token (or admin_token_file)",
 		APIDocs: "API documentation", CannotPay: "This way to pay is not available now:", Scan: "Scan with %s",
-		Channels: map[string]string{"alipay": "Alipay", "wechat": "WeChat Pay", "adapay": "Alipay (AdaPay)"},
+		Channels: map[string]string{"alipay": "Alipay", "wechat": "WeChat Pay", "adapay": "Alipay (AdaPay)", "helloNow": "iPayNow"},
 	},
 	"zh": {
 		Checkout: "收银台", OrderNo: "订单", Amount: "应付金额", ExpiresIn: "请在此时间内支付",
@@ -50,7 +50,7 @@ var pageTexts = map[string]pageText{
 		TryPayment:     "试一笔支付", RealRunning: "已配置真实渠道。", Links: "入口",
 		AdminConsole: "管理后台", AdminTokenHint: "令牌在 DATA/sandbox/admin_token（或 admin_token_file）",
 		APIDocs: "接口文档", CannotPay: "该支付方式暂不可用：", Scan: "请使用%s扫码",
-		Channels: map[string]string{"alipay": "支付宝", "wechat": "微信支付", "adapay": "支付宝（汇付）"},
+		Channels: map[string]string{"alipay": "支付宝", "wechat": "微信支付", "adapay": "支付宝（汇付）", "helloNow": "现在支付"},
 	},
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"cashier/app"
 	"cashier/sqlstore/storetest"
 )
 
@@ -80,4 +81,33 @@ func TestCheckoutPageStates(t *testing.T) {
 			t.Errorf("a link for a closed order: %d", r.Status)
 		}
 	})
+}
+
+// iPayNow in H5 mode has a link to pay with: the checkout page offers it,
+// drawn as a QR code on a computer; in APP mode (the SDK's parameters) it
+// is not offered.
+func TestCheckoutPageIPayNowH5(t *testing.T) {
+	h := newHarnessWith(t, "", func(cfg *app.Config) {
+		cfg.Channels = map[string]json.RawMessage{"helloNow": json.RawMessage(`{"sandbox": true, "h5": ["alipay"]}`)}
+	}, app.Options{})
+	id, _ := h.mustBuy("web", nil)
+	r := h.post("/api/v1/orders/"+id+"/checkout", h.token, nil)
+	var d struct {
+		CheckoutURL string `json:"checkout_url"`
+	}
+	json.Unmarshal(r.Data, &d)
+	path := strings.TrimPrefix(d.CheckoutURL, h.url)
+	if _, body := h.getText(path); !strings.Contains(body, "channel=helloNow") {
+		t.Fatalf("iPayNow in H5 mode is not offered")
+	}
+	if status, body := h.getText(path + "?channel=helloNow"); status != 200 || !strings.Contains(body, `id="qr"`) {
+		t.Errorf("iPayNow's H5 link is not drawn: %d", status)
+	}
+	plain := newHarness(t, "")
+	pid, _ := plain.mustBuy("web", nil)
+	r = plain.post("/api/v1/orders/"+pid+"/checkout", plain.token, nil)
+	json.Unmarshal(r.Data, &d)
+	if _, body := plain.getText(strings.TrimPrefix(d.CheckoutURL, plain.url)); strings.Contains(body, "channel=helloNow") {
+		t.Errorf("iPayNow in APP mode is offered on the checkout page")
+	}
 }

@@ -143,6 +143,18 @@ func (c *IPayNow) Name() string { return cashier.ChannelIPayNow }
 // Gateways are the wallets iPayNow takes payment through.
 func (c *IPayNow) Gateways() []string { return []string{GatewayAlipay, GatewayWechat} }
 
+// WebGateways: in H5 mode, the first H5 gateway's link, drawn as a QR code
+// on a computer and opened on a phone; in APP mode nothing (the SDK's
+// parameters are no link).
+func (c *IPayNow) WebGateways() cashier.WebGateways {
+	for _, gw := range c.Gateways() {
+		if c.h5(gw) {
+			return cashier.WebGateways{Computer: gw, ComputerQR: true, Phone: gw}
+		}
+	}
+	return cashier.WebGateways{}
+}
+
 // h5 reports whether gateway is paid in H5 mode.
 func (c *IPayNow) h5(gateway string) bool { return slices.Contains(c.cfg.H5, gateway) }
 
