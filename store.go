@@ -213,6 +213,13 @@ type PaymentChange struct {
 	PaidAt         time.Time
 }
 
+// PoolStats are this instance's database connections, for monitoring.
+type PoolStats struct {
+	InUse, Idle, Max int
+	Waits            int64         // connections that had to be waited for
+	WaitTime         time.Duration // the total of those waits
+}
+
 // Stats are counts over the whole database, for monitoring: they are the
 // same whichever cashier instance is asked.
 type Stats struct {

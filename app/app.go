@@ -157,7 +157,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	apiCfg := api.Config{Checkout: a.Checkout, Auth: auth, Admin: admin, Pinger: a.Store, Logger: log, ResultURL: cfg.ResultURL,
 		CheckoutLinks: links, PublicURL: cfg.PublicURL,
 		TrustedProxies: proxies, NotifyRejectsPerMinute: cfg.NotifyRejectsPerMinute, SandboxChannels: a.Sandboxed, SandboxBesideReal: a.SandboxBesideReal(),
-		Metrics: metrics.New(stats, len(a.Sandboxed) > 0, log)}
+		Metrics: metrics.New(stats, a.Store.PoolStats, len(a.Sandboxed) > 0, log)}
 	if len(a.Simulators) > 0 {
 		apiCfg.Sandbox = simulators(a.Simulators)
 	}

@@ -3,6 +3,7 @@ package app_test
 import (
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -36,10 +37,16 @@ func TestMetrics(t *testing.T) {
 			`cashier_http_requests_total{code="200",route="POST /api/v1/order"} 2`,
 			`cashier_http_requests_total{code="200",route="GET /api/v1/orders/{id}"}`,
 			`go_goroutines`,
+			`cashier_http_request_duration_seconds_bucket{route="POST /api/v1/order",le="+Inf"} 2`,
+			`cashier_db_connections{state="idle"}`,
+			`cashier_db_connection_waits_total`,
 		} {
 			if !strings.Contains(text, want) {
 				t.Errorf("/metrics lacks %q", want)
 			}
+		}
+		if !regexp.MustCompile(`(?m)^cashier_db_connections_max [1-9]`).MatchString(text) {
+			t.Error("/metrics does not say how many database connections this instance opens")
 		}
 		if strings.Contains(text, `route="GET /api/v1/orders/`+id+`"`) {
 			t.Error("a raw path became a label")

@@ -25,9 +25,9 @@ type Metrics struct {
 	rejected *prometheus.CounterVec
 }
 
-// New registers cashier's metrics; stats is read at each scrape. sandbox says
-// whether any channel runs against its simulator.
-func New(stats func(context.Context) (*cashier.Stats, error), sandbox bool, log *slog.Logger) *Metrics {
+// New registers cashier's metrics; stats and pool are read at each scrape.
+// sandbox says whether any channel runs against its simulator.
+func New(stats func(context.Context) (*cashier.Stats, error), pool func() cashier.PoolStats, sandbox bool, log *slog.Logger) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -51,7 +51,8 @@ func New(stats func(context.Context) (*cashier.Stats, error), sandbox bool, log 
 		sandboxGauge.Set(1)
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.rejected, sandboxGauge, collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &dbCollector{stats: stats, log: log})
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &dbCollector{stats: stats, log: log},
+		poolCollector(pool))
 	return m
 }
 
@@ -110,4 +111,29 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(n), k)
 		}
 	}
+}
+
+var (
+	connsDesc    = prometheus.NewDesc("cashier_db_connections", "This instance's database connections by state.", []string{"state"}, nil)
+	maxConnsDesc = prometheus.NewDesc("cashier_db_connections_max", "The most database connections this instance opens (0: no limit).", nil, nil)
+	waitsDesc    = prometheus.NewDesc("cashier_db_connection_waits_total", "Requests that had to wait for a database connection.", nil, nil)
+	waitTimeDesc = prometheus.NewDesc("cashier_db_connection_wait_seconds_total", "Time spent waiting for database connections.", nil, nil)
+)
+
+// poolCollector reads the connection pool at each scrape.
+type poolCollector func() cashier.PoolStats
+
+func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{connsDesc, maxConnsDesc, waitsDesc, waitTimeDesc} {
+		ch <- d
+	}
+}
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c()
+	ch <- prometheus.MustNewConstMetric(connsDesc, prometheus.GaugeValue, float64(st.InUse), "in_use")
+	ch <- prometheus.MustNewConstMetric(connsDesc, prometheus.GaugeValue, float64(st.Idle), "idle")
+	ch <- prometheus.MustNewConstMetric(maxConnsDesc, prometheus.GaugeValue, float64(st.Max))
+	ch <- prometheus.MustNewConstMetric(waitsDesc, prometheus.CounterValue, float64(st.Waits))
+	ch <- prometheus.MustNewConstMetric(waitTimeDesc, prometheus.CounterValue, st.WaitTime.Seconds())
 }

@@ -116,6 +116,18 @@ func (d *DB) SQL() *sql.DB { return d.db }
 // Pool returns the PostgreSQL connection pool; nil on SQLite.
 func (d *DB) Pool() *pgxpool.Pool { return d.pool }
 
+// PoolStats reads the connection pool's state: pgx's on PostgreSQL,
+// database/sql's on SQLite.
+func (d *DB) PoolStats() cashier.PoolStats {
+	if d.pool != nil {
+		st := d.pool.Stat()
+		return cashier.PoolStats{InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()), Max: int(st.MaxConns()),
+			Waits: st.EmptyAcquireCount(), WaitTime: st.EmptyAcquireWaitTime()}
+	}
+	st := d.db.Stats()
+	return cashier.PoolStats{InUse: st.InUse, Idle: st.Idle, Max: st.MaxOpenConnections, Waits: st.WaitCount, WaitTime: st.WaitDuration}
+}
+
 // Migrate applies the embedded migrations that have not been applied yet.
 func (d *DB) Migrate(ctx context.Context) error {
 	dir, gd := "migrations/sqlite", goose.DialectSQLite3
