@@ -361,7 +361,12 @@ func TestRefunds(t *testing.T) {
 				if r := h.refund(id, 1500, ""); r.Status != 202 {
 					t.Fatalf("the rest: %d %s", r.Status, r.Message)
 				}
-				if r := h.refund(id, 1, ""); r.Status != 422 {
+				// Refused either way: nothing is left to refund (422), or the
+				// refunds already settled and the order is refunded (409),
+				// whichever the jobs reached first. No refund is written
+				// (three, below).
+				if r := h.refund(id, 1, ""); !(r.Status == 422 && strings.Contains(r.Message, "left to refund")) &&
+					!(r.Status == 409 && strings.Contains(r.Message, "is refunded")) {
 					t.Fatalf("one fen more: %d %s", r.Status, r.Message)
 				}
 				h.eventually("refunds settled", jobsWait, func() bool {
