@@ -16,7 +16,6 @@ import (
 	"math/big"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"cashier/sandbox"
@@ -63,20 +62,14 @@ type Sim struct {
 	Now        func() time.Time
 
 	pages   *sandbox.Pages
-	mu      sync.Mutex
-	resends []*resend
+	resends *sandbox.Resender
 	faults  sandbox.Faults
-}
-
-type resend struct {
-	msg     *sandbox.Message
-	first   time.Time
-	attempt int // sends so far
 }
 
 // New returns the simulator of p.
 func New(p Protocol, env sandbox.Env) *Sim {
-	s := &Sim{Protocol: p, Credential: env.Credential, HTTPClient: env.Client(), Logger: env.Logger, Now: env.Now}
+	s := &Sim{Protocol: p, Credential: env.Credential, HTTPClient: env.Client(), Logger: env.Logger, Now: env.Now,
+		resends: &sandbox.Resender{After: resendAfter, Acknowledged: p.Acknowledged}}
 	s.pages = sandbox.NewPages(sandbox.Look{Name: p.Title, Background: "#f4f1ea", Accent: p.Accent}, "sandbox "+p.Name, `
 {{define "pay"}}<h1>{{.Title}} game SDK sandbox: checkout</h1>
 <p class="amount">¥{{.Amount}}</p>
@@ -206,41 +199,10 @@ func (s *Sim) pay(ctx context.Context, outTradeNo string, paid, test, hold bool)
 	}
 	err = sandbox.Send(ctx, s.client(), ans, false)
 	if err != nil || !s.Protocol.Acknowledged(ans.NotifyReply) {
-		s.mu.Lock()
-		s.resends = append(s.resends, &resend{msg: msg.Clone(), first: s.now(), attempt: 1})
-		s.mu.Unlock()
+		s.resends.Add(msg, s.now())
 	}
 	return ans, err
 }
 
 // Tick sends again the callbacks cashier did not acknowledge, when due.
-func (s *Sim) Tick(ctx context.Context) {
-	s.mu.Lock()
-	now := s.now()
-	var due []*resend
-	for _, r := range s.resends {
-		if r.attempt <= len(resendAfter) && !now.Before(r.first.Add(resendAfter[r.attempt-1])) {
-			due = append(due, r)
-		}
-	}
-	s.mu.Unlock()
-	for _, r := range due {
-		_, reply, err := sandbox.Deliver(ctx, s.client(), r.msg)
-		s.mu.Lock()
-		r.attempt++
-		if err == nil && s.Protocol.Acknowledged(reply) {
-			r.attempt = len(resendAfter) + 1
-		}
-		s.mu.Unlock()
-		s.log().InfoContext(ctx, "sandbox "+s.Protocol.Name+": callback sent again", "reply", reply, "err", err)
-	}
-	s.mu.Lock()
-	kept := s.resends[:0]
-	for _, r := range s.resends {
-		if r.attempt <= len(resendAfter) {
-			kept = append(kept, r)
-		}
-	}
-	s.resends = kept
-	s.mu.Unlock()
-}
+func (s *Sim) Tick(ctx context.Context) { s.resends.Tick(ctx, s.now(), s.client(), s.log()) }

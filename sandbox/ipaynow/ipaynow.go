@@ -42,7 +42,7 @@ type IPayNow struct {
 	mu      sync.Mutex
 	orders  map[string]*order  // by mhtOrderNo
 	refunds map[string]*refund // by mhtRefundNo
-	resends []*resend
+	resends *sandbox.Resender  // N001s cashier has not answered success=Y; made on first use
 	faults  sandbox.Faults
 	forger  string // the key forged notifications are signed with
 }
@@ -62,13 +62,6 @@ type refund struct {
 	orderNo, refundNo string
 	amount            int64
 	status            string // tradeStatus: A004 accepted, A001 made
-}
-
-// resend is a notification not yet acknowledged.
-type resend struct {
-	msg     *sandbox.Message
-	first   time.Time
-	attempt int // sent so far
 }
 
 // Resends are when iPayNow sends a notification again while cashier has not

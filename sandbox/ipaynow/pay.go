@@ -165,44 +165,19 @@ func signedByApp(key string, fields map[string]string) bool {
 	return false
 }
 
-// scheduleResend keeps a notification to send again.
-func (s *IPayNow) scheduleResend(m *sandbox.Message) {
+// resender is the simulator's Resender, made on first use.
+func (s *IPayNow) resender() *sandbox.Resender {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.resends = append(s.resends, &resend{msg: m, first: s.now(), attempt: 1})
+	if s.resends == nil {
+		s.resends = &sandbox.Resender{After: resendAfter, Acknowledged: func(reply string) bool { return reply == "success=Y" }}
+	}
+	return s.resends
 }
 
+// scheduleResend keeps a notification to send again.
+func (s *IPayNow) scheduleResend(m *sandbox.Message) { s.resender().Add(m, s.now()) }
+
 // Tick sends again the notifications that are due and still not
-// acknowledged with success=Y, and forgets those acknowledged or past the
-// last resend.
-func (s *IPayNow) Tick(ctx context.Context) {
-	s.mu.Lock()
-	now := s.now()
-	var due []*resend
-	for _, r := range s.resends {
-		if r.attempt <= len(resendAfter) && !now.Before(r.first.Add(resendAfter[r.attempt-1])) {
-			due = append(due, r)
-		}
-	}
-	s.mu.Unlock()
-	for _, r := range due {
-		_, reply, err := sandbox.Deliver(ctx, s.client(), r.msg)
-		s.mu.Lock()
-		r.attempt++
-		sent := r.attempt
-		if err == nil && reply == "success=Y" {
-			r.attempt = len(resendAfter) + 1
-		}
-		s.mu.Unlock()
-		s.log().InfoContext(ctx, "sandbox helloNow: notification sent again", "attempt", sent, "reply", reply, "err", err)
-	}
-	s.mu.Lock()
-	kept := s.resends[:0]
-	for _, r := range s.resends {
-		if r.attempt <= len(resendAfter) {
-			kept = append(kept, r)
-		}
-	}
-	s.resends = kept
-	s.mu.Unlock()
-}
+// acknowledged with success=Y.
+func (s *IPayNow) Tick(ctx context.Context) { s.resender().Tick(ctx, s.now(), s.client(), s.log()) }
