@@ -37,6 +37,11 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrPackageChanged is the store's refusal of an order line priced from a
+// package that has since changed (price, name) or been withdrawn: the order
+// is priced again.
+var ErrPackageChanged = &Error{Code: ECONFLICT, Message: "the package changed while the order was being placed: order again"}
+
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}

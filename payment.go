@@ -62,4 +62,8 @@ type Payment struct {
 	CreatedAt time.Time
 	PaidAt    time.Time
 	UpdatedAt time.Time
+	// PollAt, when set on insert, is when cashier starts asking the channel
+	// about the attempt if no notification has come: the row is the
+	// schedule, turned into a job when it is due (Tx.ClaimDuePolls).
+	PollAt time.Time
 }

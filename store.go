@@ -83,12 +83,19 @@ type Tx interface {
 	InsertOrder(ctx context.Context, o *Order) error
 	// Order returns the order with its line items, payments and refunds.
 	Order(ctx context.Context, id int64) (*Order, error)
+	// OrderHead returns the order's own fields only: no line items,
+	// payments or refunds (one query, for the paths that need no more).
+	OrderHead(ctx context.Context, id int64) (*Order, error)
 	OrdersByUser(ctx context.Context, userID string, f OrderFilter) ([]Order, error)
 	// Orders searches every user's orders (operators), newest first.
 	Orders(ctx context.Context, f OrderFilter) ([]Order, error)
 	// TransitionOrder applies ch to the order only if its status is from; it
 	// reports whether it did.
 	TransitionOrder(ctx context.Context, id int64, from OrderStatus, ch OrderChange) (bool, error)
+	// PayPendingOrder marks a pending order paid at at with paidAmount and
+	// returns its fields as they are now (no items, payments or refunds);
+	// nil when the order was not pending.
+	PayPendingOrder(ctx context.Context, id int64, at time.Time, paidAmount int64) (*Order, error)
 	// ClaimCostOrder marks the order costID as held by the upgrade order
 	// byOrderID, only if no other order holds it and it is paid with nothing
 	// refunded; it reports whether it did.
@@ -100,6 +107,18 @@ type Tx interface {
 	LockPayment(ctx context.Context, id int64) error
 	// ReleaseCostOrder frees costID if byOrderID holds it.
 	ReleaseCostOrder(ctx context.Context, costID, byOrderID int64) error
+
+	// Background work that has come due, claimed for scheduling in this
+	// transaction, at most limit at a time. ClaimDueExpiries marks pending
+	// orders whose expiry has passed as having their expiry job and returns
+	// their ids; ClaimDuePolls clears the poll_at that has come of attempts
+	// and returns theirs. Two instances never claim the same row.
+	ClaimDueExpiries(ctx context.Context, now time.Time, limit int) ([]int64, error)
+	ClaimDuePolls(ctx context.Context, now time.Time, limit int) ([]int64, error)
+	// ClaimUndispatchedEvents marks up to limit events, oldest first, as
+	// dispatched and returns them (id and type): the caller schedules
+	// their webhook deliveries in the same transaction.
+	ClaimUndispatchedEvents(ctx context.Context, limit int) ([]Event, error)
 
 	// Payments.
 	InsertPayment(ctx context.Context, p *Payment) error

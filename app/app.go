@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	db, err := sqlstore.Open(ctx, cfg.DB)
+	db, err := sqlstore.OpenWith(ctx, cfg.DB, cfg.Database.StoreOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,11 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return err
 	}
 
-	qcfg := jobs.Config{Logger: log, PollInterval: opts.JobPollInterval, RescueAfter: time.Duration(cfg.JobRescueAfter)}
+	qcfg := jobs.Config{Logger: log, PollInterval: opts.JobPollInterval, RescueAfter: time.Duration(cfg.JobRescueAfter),
+		SweepInterval: time.Duration(cfg.JobSweepInterval)}
+	if opts.JobPollInterval > 0 {
+		qcfg.SweepInterval = min(qcfg.SweepInterval, opts.JobPollInterval)
+	}
 	if opts.JobsUseNow {
 		qcfg.Now = opts.Now
 	}

@@ -16,6 +16,7 @@ import (
 	"cashier/api"
 	"cashier/channel"
 	"cashier/jobs"
+	"cashier/sqlstore"
 )
 
 // Config is cashier's configuration. Every field has a sensible default: the
@@ -53,6 +54,10 @@ type Config struct {
 	// it is taken to belong to a process that died, and is run again
 	// ("5m"). It must be longer than the longest job's timeout.
 	JobRescueAfter Duration `json:"job_rescue_after"`
+	// JobSweepInterval is how often each instance looks for orders whose
+	// expiry passed and attempts due to be asked about, and schedules their
+	// jobs ("1s"): an order closes at most about this long after expiry.
+	JobSweepInterval Duration `json:"job_sweep_interval"`
 	// RejectedRetention is how long notifications that failed verification
 	// (forged or malformed) are kept ("720h"); genuine ones are kept.
 	RejectedRetention Duration `json:"rejected_retention"`
@@ -66,6 +71,9 @@ type Config struct {
 	Sandbox string `json:"sandbox"`
 
 	JWT JWTConfig `json:"jwt"`
+
+	// Database tunes the connections to the database.
+	Database DatabaseConfig `json:"database"`
 
 	// CheckoutReturnOrigins are the origins (scheme://host[:port]) the
 	// checkout page may send a buyer back to (return_url); public_url's is
@@ -87,6 +95,30 @@ type Config struct {
 type JWTConfig struct {
 	SecretFile    string `json:"secret_file"`     // HS256 secret, at least 32 bytes
 	PublicKeyFile string `json:"public_key_file"` // RS256/ES256 public key (PEM)
+}
+
+// DatabaseConfig tunes the connections to the database; every field has a
+// default that fits a small machine.
+type DatabaseConfig struct {
+	// MaxConns bounds this instance's connections: 20 on PostgreSQL (or
+	// pool_max_conns in the URL), 8 on SQLite.
+	MaxConns int `json:"max_conns"`
+	// StatementTimeout stops a PostgreSQL statement that runs longer
+	// ("30s"; "-1s": none). Migrations run without it.
+	StatementTimeout Duration `json:"statement_timeout"`
+	// SQLiteBusyTimeout bounds how long a SQLite write waits for a lock
+	// another process holds ("10s").
+	SQLiteBusyTimeout Duration `json:"sqlite_busy_timeout"`
+	// SQLiteSynchronous is "full" (default: a commit is on disk before it is
+	// acknowledged) or "normal" (a commit survives cashier crashing but not
+	// the machine losing power; faster writes).
+	SQLiteSynchronous string `json:"sqlite_synchronous"`
+}
+
+// StoreOptions are the store's connection settings from c.
+func (c DatabaseConfig) StoreOptions() sqlstore.Options {
+	return sqlstore.Options{MaxConns: c.MaxConns, StatementTimeout: time.Duration(c.StatementTimeout),
+		BusyTimeout: time.Duration(c.SQLiteBusyTimeout), Synchronous: c.SQLiteSynchronous}
 }
 
 // Duration is a time.Duration written as "30m" in JSON.
@@ -167,6 +199,9 @@ func (c *Config) Defaults() {
 	if c.WebhookTimeout <= 0 {
 		c.WebhookTimeout = Duration(10 * time.Second)
 	}
+	if c.JobSweepInterval <= 0 {
+		c.JobSweepInterval = Duration(jobs.DefaultSweepInterval)
+	}
 	if c.JobRescueAfter <= 0 {
 		c.JobRescueAfter = Duration(jobs.DefaultRescueAfter)
 	}
@@ -208,6 +243,15 @@ func (c *Config) check(specs []channel.Spec) error {
 	if d := time.Duration(c.JobRescueAfter); d < jobs.LongestTimeout+time.Minute {
 		errs = append(errs, fmt.Errorf("job_rescue_after %v must be at least %v (the longest job's timeout and a minute)",
 			d, jobs.LongestTimeout+time.Minute))
+	}
+	if d := time.Duration(c.JobSweepInterval); d < 100*time.Millisecond || d > time.Minute {
+		errs = append(errs, fmt.Errorf("job_sweep_interval %v must be between 100ms and 1m", d))
+	}
+	if c.Database.MaxConns < 0 || c.Database.MaxConns > 1000 {
+		errs = append(errs, fmt.Errorf("database.max_conns %d must be between 1 and 1000 (0: the default)", c.Database.MaxConns))
+	}
+	if s := c.Database.SQLiteSynchronous; s != "" && s != "full" && s != "normal" {
+		errs = append(errs, fmt.Errorf("database.sqlite_synchronous %q: use full or normal", s))
 	}
 	if time.Duration(c.RejectedRetention) < time.Hour {
 		errs = append(errs, errors.New("rejected_retention must be at least 1h"))

@@ -133,6 +133,10 @@ func TestConfigErrors(t *testing.T) {
 		{`{"alipay": {"app_id": "1"}, "wechat": {"api_version": 4}}`, "alipay.private_key_file is required"},
 		{`{"alipay": {"app_id": "1"}, "wechat": {"api_version": 4}}`, "wechat.api_version 4"},
 		{`{"wechat": "yes"}`, "wechat: json: cannot unmarshal"},
+		{`{"database": {"max_conns": -1}}`, "database.max_conns -1 must be between 1 and 1000"},
+		{`{"database": {"sqlite_synchronous": "off"}}`, `database.sqlite_synchronous "off": use full or normal`},
+		{`{"database": {"max_connections": 5}}`, `unknown field "max_connections"`},
+		{`{"job_sweep_interval": "10ms"}`, "job_sweep_interval 10ms must be between 100ms and 1m"},
 	} {
 		cfg, err := LoadConfig(writeConfig(t, c.file))
 		if err == nil {

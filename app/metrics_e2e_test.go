@@ -6,7 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"cashier/app"
 	"cashier/sqlstore/storetest"
 )
 
@@ -50,6 +52,38 @@ func TestMetrics(t *testing.T) {
 		}
 		if strings.Contains(text, `route="GET /api/v1/orders/`+id+`"`) {
 			t.Error("a raw path became a label")
+		}
+	})
+}
+
+// The database section of the configuration reaches the connections: the
+// pool's size (as /metrics reports it), PostgreSQL's statement timeout and
+// SQLite's synchronous setting.
+func TestDatabaseSettings(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		h := newHarnessWith(t, dsn, func(c *app.Config) {
+			c.Database = app.DatabaseConfig{MaxConns: 3, StatementTimeout: app.Duration(7 * time.Second), SQLiteSynchronous: "normal"}
+		}, app.Options{})
+		resp, err := http.Get(h.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "\ncashier_db_connections_max 3\n") {
+			t.Error("/metrics does not report the 3 connections configured")
+		}
+		db := h.app.Store.SQL()
+		if strings.HasPrefix(dsn, "postgres") {
+			var timeout string
+			if err := db.QueryRow("SHOW statement_timeout").Scan(&timeout); err != nil || timeout != "7s" {
+				t.Errorf("statement_timeout %q, %v; want 7s", timeout, err)
+			}
+			return
+		}
+		var sync int
+		if err := db.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil || sync != 1 {
+			t.Errorf("synchronous %d, %v; want 1 (normal)", sync, err)
 		}
 	})
 }

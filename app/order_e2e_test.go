@@ -329,3 +329,39 @@ func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// An order is priced from the package as it is now, even though packages
+// are kept in memory between orders: a new price, a new name or a withdrawn
+// package takes effect with the next order.
+func TestOrderPricedFromCurrentPackage(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		h := newHarness(t, dsn)
+		first, _ := h.mustBuy("app", nil)
+		if o := h.order(first); o.Amount != 600 {
+			t.Fatalf("first order: %d fen", o.Amount)
+		}
+		if _, err := h.app.Store.SQL().Exec("UPDATE packages SET price = 700, name = 'Starter pack, new' WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		second, cred := h.mustBuy("app", nil)
+		o := h.order(second)
+		if o.Amount != 700 || o.Payable != 700 || len(o.Items) != 1 || o.Items[0].UnitPrice != 700 || o.Items[0].Name != "Starter pack, new" {
+			t.Fatalf("order after the change: %+v", o)
+		}
+		if o.Payments[0].Amount != 700 || !strings.Contains(cred, "total_amount%22%3A%227.00") {
+			t.Errorf("the attempt asks for %d fen, credential %s", o.Payments[0].Amount, cred)
+		}
+		if n := h.count("orders"); n != 2 {
+			t.Errorf("%d orders written, want 2 (nothing of the stale pricing)", n)
+		}
+		if _, err := h.app.Store.SQL().Exec("UPDATE packages SET active = FALSE WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		if r := h.buy("app", nil); r.Status != http.StatusNotFound {
+			t.Errorf("a withdrawn package: %d %s", r.Status, r.Message)
+		}
+		if n := h.count("orders"); n != 2 {
+			t.Errorf("%d orders after buying a withdrawn package", n)
+		}
+	})
+}

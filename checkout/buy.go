@@ -3,6 +3,7 @@ package checkout
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -57,8 +58,19 @@ func (s *Service) BuyPackage(ctx context.Context, req BuyPackageRequest) (*Purch
 	if err := s.releaseExpiredHolders(ctx, req, now); err != nil {
 		return nil, err
 	}
+	p, err := s.buyPackage(ctx, ch, req, now)
+	if errors.Is(err, cashier.ErrPackageChanged) {
+		// Priced from a copy of the package that is no longer true.
+		s.packages.forget(req.PackageID)
+		p, err = s.buyPackage(ctx, ch, req, now)
+	}
+	return p, err
+}
+
+// buyPackage prices req and places the order.
+func (s *Service) buyPackage(ctx context.Context, ch cashier.Channel, req BuyPackageRequest, now time.Time) (*Purchase, error) {
 	var order *cashier.Order
-	err = s.store.View(ctx, func(tx cashier.Tx) error {
+	err := s.store.View(ctx, func(tx cashier.Tx) (err error) {
 		order, err = s.priceOrder(ctx, tx, req, now)
 		return err
 	})
@@ -110,7 +122,7 @@ func (s *Service) releaseExpiredHolders(ctx context.Context, req BuyPackageReque
 // priceOrder builds the pending order of req with its amounts, checking the
 // package, the coupon and the upgraded order.
 func (s *Service) priceOrder(ctx context.Context, tx cashier.Tx, req BuyPackageRequest, now time.Time) (*cashier.Order, error) {
-	pkg, err := tx.Package(ctx, req.PackageID)
+	pkg, err := s.packages.get(ctx, tx, req.PackageID, now)
 	if err != nil {
 		return nil, err
 	}

@@ -107,12 +107,12 @@ func (s *Service) applyQueried(ctx context.Context, channel string, n *cashier.N
 	return s.record(ctx, msg, n, &Receipt{})
 }
 
-// pollLater schedules asking ch about an attempt at a time, if ch can be
-// asked: no job runs for a channel without a query API (Apple, the game
+// pollAt is when to start asking ch about an attempt created at now, if ch
+// can be asked: zero for a channel without a query API (Apple, the game
 // SDKs), whose unpaid attempts simply expire with their order.
-func (s *Service) pollLater(ctx context.Context, tx cashier.Tx, ch cashier.Channel, paymentID int64, at time.Time) error {
+func (s *Service) pollAt(ch cashier.Channel, now time.Time) time.Time {
 	if _, ok := ch.(cashier.Querier); !ok {
-		return nil
+		return time.Time{}
 	}
-	return s.jobs.PollPayment(ctx, tx, paymentID, at)
+	return now.Add(s.pollDelay)
 }

@@ -256,21 +256,29 @@ func (s *Service) applyPaid(ctx context.Context, tx cashier.Tx, p *cashier.Payme
 	if taken, err := s.claim(ctx, tx, p, n, rc); err != nil || taken {
 		return err
 	}
-	order, err := tx.Order(ctx, p.OrderID)
-	if err != nil {
-		return err
-	}
 	now := s.now()
 	paidAt := n.PaidAt
 	if paidAt.IsZero() {
 		paidAt = now
 	}
-	orderPaid := false
-	if order.Status == cashier.OrderPending || order.Status == cashier.OrderClosed && s.honoursLate(p.Channel) {
-		orderPaid, err = tx.TransitionOrder(ctx, order.ID, order.Status,
-			cashier.OrderChange{Status: cashier.OrderPaid, At: paidAt, PaidAmount: p.Amount})
-		if err != nil {
+	// Most money pays an order still waiting for it: that takes one guarded
+	// update. Otherwise the order says what the money is.
+	order, err := tx.PayPendingOrder(ctx, p.OrderID, paidAt, p.Amount)
+	if err != nil {
+		return err
+	}
+	orderPaid, was := order != nil, cashier.OrderPending
+	if !orderPaid {
+		if order, err = tx.OrderHead(ctx, p.OrderID); err != nil {
 			return err
+		}
+		was = order.Status
+		if was == cashier.OrderClosed && s.honoursLate(p.Channel) {
+			orderPaid, err = tx.TransitionOrder(ctx, order.ID, was,
+				cashier.OrderChange{Status: cashier.OrderPaid, At: paidAt, PaidAmount: p.Amount})
+			if err != nil {
+				return err
+			}
 		}
 	}
 	to := cashier.PaymentNeedsRefund
@@ -293,7 +301,7 @@ func (s *Service) applyPaid(ctx context.Context, tx cashier.Tx, p *cashier.Payme
 	if !orderPaid {
 		return s.applyLate(ctx, tx, order, p, data, rc)
 	}
-	if order.Status == cashier.OrderClosed {
+	if was == cashier.OrderClosed {
 		data["paid_after_close"] = true
 		s.log.WarnContext(ctx, "a store purchase pays an order cashier had closed", "order_id", order.ID, "out_trade_no", p.OutTradeNo)
 	}

@@ -52,10 +52,8 @@ func (s *Service) Pay(ctx context.Context, userID string, orderID int64, req Pay
 			return err
 		}
 		pay.OrderID = cur.ID
-		if err := tx.InsertPayment(ctx, pay); err != nil {
-			return err
-		}
-		return s.pollLater(ctx, tx, ch, pay.ID, now.Add(s.pollDelay))
+		pay.PollAt = s.pollAt(ch, now)
+		return tx.InsertPayment(ctx, pay)
 	})
 	if err != nil {
 		// The channel may hold a trade for the attempt that was never written.

@@ -60,14 +60,11 @@ func (s *Service) place(ctx context.Context, ch cashier.Channel, order *cashier.
 				return cashier.Errorf(cashier.ECONFLICT, "order %d can no longer be upgraded: another order holds it, or it was refunded", order.CostOrderID)
 			}
 		}
+		// The order's expires_at and the attempt's PollAt schedule their
+		// background work (jobs.Sweep).
 		pay.OrderID = order.ID
-		if err := tx.InsertPayment(ctx, pay); err != nil {
-			return err
-		}
-		if err := s.jobs.ExpireOrder(ctx, tx, order.ID, order.ExpiresAt); err != nil {
-			return err
-		}
-		return s.pollLater(ctx, tx, ch, pay.ID, now.Add(s.pollDelay))
+		pay.PollAt = s.pollAt(ch, now)
+		return tx.InsertPayment(ctx, pay)
 	})
 	if err != nil {
 		// The channel may hold a trade for the attempt that was never written.

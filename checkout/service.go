@@ -23,6 +23,7 @@ type Service struct {
 	registered []Registration             // every channel of this build
 	urls       URLs
 	jobs       Scheduler
+	packages   packageCache
 	orderTTL   time.Duration
 	pollDelay  time.Duration
 	autoRefund bool
@@ -33,7 +34,6 @@ type Service struct {
 // Scheduler adds background work to a store transaction: the work exists
 // exactly when the transaction commits.
 type Scheduler interface {
-	ExpireOrder(ctx context.Context, tx cashier.Tx, orderID int64, at time.Time) error
 	PollPayment(ctx context.Context, tx cashier.Tx, paymentID int64, at time.Time) error
 	ProcessRefund(ctx context.Context, tx cashier.Tx, refundID int64) error
 	DeliverEvent(ctx context.Context, tx cashier.Tx, eventID string, endpointID int64) error
@@ -42,7 +42,6 @@ type Scheduler interface {
 // noJobs is the Scheduler of a Service without background work (some tests).
 type noJobs struct{}
 
-func (noJobs) ExpireOrder(context.Context, cashier.Tx, int64, time.Time) error { return nil }
 func (noJobs) PollPayment(context.Context, cashier.Tx, int64, time.Time) error { return nil }
 func (noJobs) ProcessRefund(context.Context, cashier.Tx, int64) error          { return nil }
 func (noJobs) DeliverEvent(context.Context, cashier.Tx, string, int64) error   { return nil }

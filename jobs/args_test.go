@@ -41,11 +41,11 @@ func TestJobsJoinTheTransaction(t *testing.T) {
 			t.Fatal(err)
 		}
 		at := time.Now().Add(time.Hour)
-		if err := db.Update(ctx, func(tx cashier.Tx) error { return q.ExpireOrder(ctx, tx, 1, at) }); err != nil {
+		if err := db.Update(ctx, func(tx cashier.Tx) error { return q.PollPayment(ctx, tx, 1, at) }); err != nil {
 			t.Fatal(err)
 		}
 		rolledBack := db.Update(ctx, func(tx cashier.Tx) error {
-			if err := q.ExpireOrder(ctx, tx, 2, at); err != nil {
+			if err := q.PollPayment(ctx, tx, 2, at); err != nil {
 				return err
 			}
 			return cashier.Errorf(cashier.ECONFLICT, "changed my mind")
@@ -54,11 +54,11 @@ func TestJobsJoinTheTransaction(t *testing.T) {
 			t.Fatal(rolledBack)
 		}
 		var n int
-		db.SQL().QueryRow("SELECT COUNT(*) FROM river_job WHERE kind = 'expire_order'").Scan(&n)
+		db.SQL().QueryRow("SELECT COUNT(*) FROM river_job WHERE kind = 'poll_payment'").Scan(&n)
 		if n != 1 {
 			t.Fatalf("%d jobs, want 1 (the rolled-back one must not exist)", n)
 		}
-		err = db.View(ctx, func(tx cashier.Tx) error { return q.ExpireOrder(ctx, tx, 3, at) })
+		err = db.View(ctx, func(tx cashier.Tx) error { return q.PollPayment(ctx, tx, 3, at) })
 		if err == nil || !strings.Contains(err.Error(), "inside a store transaction") {
 			t.Fatalf("scheduling outside a transaction: %v", err)
 		}

@@ -47,7 +47,11 @@ type Config struct {
 	// PollInterval is how often workers look for due jobs when not told;
 	// default River's (1s).
 	PollInterval time.Duration
-	Workers      int // concurrent jobs; default 10
+	// SweepInterval is how often the rows are looked at for work that came
+	// due (orders to close, attempts to ask about); default 1s, or
+	// PollInterval when that is shorter.
+	SweepInterval time.Duration
+	Workers       int // concurrent jobs; default 10
 	// RescueAfter is how long a job may stay running before it is taken to
 	// belong to a process that died and is run again; default 5 minutes. It
 	// must exceed LongestTimeout.
@@ -57,13 +61,19 @@ type Config struct {
 // Queue inserts and works cashier's jobs.
 type Queue struct {
 	client   riverClient
+	store    cashier.Store
 	handlers Handlers
 	now      func() time.Time
+	log      *slog.Logger
+	sweepGap time.Duration
+	stop     context.CancelFunc
+	swept    chan struct{} // closed when the sweeping loop ended
 }
 
 // riverClient hides the driver's transaction type (pgx.Tx or *sql.Tx).
 type riverClient interface {
 	insertTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) error
+	insertManyTx(ctx context.Context, tx any, params []river.InsertManyParams) error
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 }
@@ -79,12 +89,30 @@ func (c typedClient[TTx]) insertTx(ctx context.Context, tx any, args river.JobAr
 	return err
 }
 
+func (c typedClient[TTx]) insertManyTx(ctx context.Context, tx any, params []river.InsertManyParams) error {
+	t, ok := tx.(TTx)
+	if !ok {
+		return fmt.Errorf("jobs: a %T is not this queue's transaction type", tx)
+	}
+	_, err := c.InsertManyFastTx(ctx, t, params)
+	return err
+}
+
 // New applies River's migrations to db and returns a Queue on it. Call Start
 // to work jobs; an unstarted Queue still inserts them.
 func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Queue, error) {
-	q := &Queue{now: time.Now}
+	q := &Queue{now: time.Now, store: db, log: cfg.Logger, sweepGap: cfg.SweepInterval}
 	if cfg.Now != nil {
 		q.now = cfg.Now
+	}
+	if q.log == nil {
+		q.log = slog.New(slog.DiscardHandler)
+	}
+	if q.sweepGap <= 0 {
+		q.sweepGap = DefaultSweepInterval
+		if cfg.PollInterval > 0 {
+			q.sweepGap = min(q.sweepGap, cfg.PollInterval)
+		}
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &expireOrderWorker{q: q})
@@ -153,17 +181,29 @@ func newClient[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], rc 
 	return typedClient[TTx]{c}, nil
 }
 
-// Start works jobs with h until Stop.
+// Start works jobs with h, and sweeps for work that came due, until Stop.
 func (q *Queue) Start(ctx context.Context, h Handlers) error {
 	q.handlers = h
 	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("start jobs: %w", err)
 	}
+	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	q.stop, q.swept = stop, make(chan struct{})
+	go q.sweepEvery(sctx)
 	return nil
 }
 
 // Stop finishes the jobs under way and stops.
-func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
+func (q *Queue) Stop(ctx context.Context) error {
+	if q.stop != nil {
+		q.stop()
+		select {
+		case <-q.swept:
+		case <-ctx.Done():
+		}
+	}
+	return q.client.Stop(ctx)
+}
 
 // insert adds a job to the transaction of tx.
 func (q *Queue) insert(ctx context.Context, tx cashier.Tx, args river.JobArgs, at time.Time) error {
@@ -179,11 +219,6 @@ func (q *Queue) insert(ctx context.Context, tx cashier.Tx, args river.JobArgs, a
 		return fmt.Errorf("schedule %s: %w", args.Kind(), err)
 	}
 	return nil
-}
-
-// ExpireOrder schedules closing an order at its expiry.
-func (q *Queue) ExpireOrder(ctx context.Context, tx cashier.Tx, orderID int64, at time.Time) error {
-	return q.insert(ctx, tx, expireOrderArgs{OrderID: orderID}, at)
 }
 
 // PollPayment schedules asking the channel about an attempt at at.

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"cashier"
 
@@ -40,6 +41,10 @@ type DB struct {
 	pool    *pgxpool.Pool // PostgreSQL only
 	dialect Dialect
 	dsn     string
+	// writer is SQLite's one write lock, taken in Go before BEGIN: writers
+	// queue here in order instead of polling SQLite's lock in the busy
+	// handler's growing sleeps.
+	writer chan struct{}
 }
 
 var _ cashier.Store = (*DB)(nil)
@@ -49,31 +54,100 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// Open opens the database named by dsn: a postgres:// URL, or else the path of
-// a SQLite file (created if missing). It does not migrate; call Migrate.
+// Options tune the connections to the database. The zero Options are the
+// defaults, sized for a small machine (2 cores).
+type Options struct {
+	// MaxConns bounds this process's connections: PostgreSQL's pool
+	// (default 20, or pool_max_conns in the URL) and SQLite's (default 8;
+	// one writes at a time, the others read).
+	MaxConns int
+	// StatementTimeout stops a PostgreSQL statement that runs longer
+	// (default 30s; negative: none). Migrations run without it.
+	StatementTimeout time.Duration
+	// BusyTimeout bounds how long a SQLite write waits for the lock that
+	// another process holds (default 10s); writers of this process queue
+	// in Go and never wait on it.
+	BusyTimeout time.Duration
+	// Synchronous is SQLite's synchronous setting: "full" (default: every
+	// commit is on disk before it is acknowledged, as PostgreSQL does) or
+	// "normal" (in WAL mode a commit survives cashier crashing, but not the
+	// machine losing power).
+	Synchronous string
+}
+
+// Default connection settings.
+const (
+	DefaultPostgresConns    = 20
+	DefaultSQLiteConns      = 8
+	DefaultStatementTimeout = 30 * time.Second
+	DefaultBusyTimeout      = 10 * time.Second
+)
+
+func (o Options) withDefaults(dialect Dialect) (Options, error) {
+	if o.MaxConns < 0 {
+		return o, fmt.Errorf("max_conns %d: must be at least 1", o.MaxConns)
+	}
+	if o.MaxConns == 0 {
+		o.MaxConns = DefaultPostgresConns
+		if dialect == SQLite {
+			o.MaxConns = DefaultSQLiteConns
+		}
+	}
+	if o.StatementTimeout == 0 {
+		o.StatementTimeout = DefaultStatementTimeout
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = DefaultBusyTimeout
+	}
+	switch o.Synchronous {
+	case "":
+		o.Synchronous = "full"
+	case "full", "normal":
+	default:
+		return o, fmt.Errorf("sqlite synchronous %q: use full or normal", o.Synchronous)
+	}
+	return o, nil
+}
+
+// Open opens the database named by dsn with the default Options.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	d := &DB{dsn: dsn}
-	var err error
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// OpenWith opens the database named by dsn: a postgres:// URL, or else the
+// path of a SQLite file (created if missing). It does not migrate; call
+// Migrate.
+func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	d := &DB{dsn: dsn, dialect: SQLite}
 	if IsPostgres(dsn) {
 		d.dialect = Postgres
+	}
+	opts, err := opts.withDefaults(d.dialect)
+	if err != nil {
+		return nil, err
+	}
+	if d.dialect == Postgres {
 		var cfg *pgxpool.Config
 		if cfg, err = pgxpool.ParseConfig(dsn); err == nil {
 			if !strings.Contains(dsn, "pool_max_conns=") {
-				cfg.MaxConns = 20
+				cfg.MaxConns = int32(opts.MaxConns)
+			}
+			if opts.StatementTimeout > 0 {
+				cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 			}
 			if d.pool, err = pgxpool.NewWithConfig(ctx, cfg); err == nil {
 				d.db = stdlib.OpenDBFromPool(d.pool)
 			}
 		}
 	} else {
-		d.dialect = SQLite
-		d.db, err = sql.Open("sqlite", sqliteDSN(dsn))
+		d.writer = make(chan struct{}, 1)
+		d.db, err = sql.Open("sqlite", sqliteDSN(dsn, opts))
 		if err == nil {
 			// WAL lets readers run beside the one writer; the write lock is taken
 			// at BEGIN (_txlock=immediate) so that two transactions never deadlock
 			// upgrading a read lock, and waits are bounded by busy_timeout.
-			d.db.SetMaxOpenConns(8)
-			d.db.SetMaxIdleConns(8)
+			d.db.SetMaxOpenConns(opts.MaxConns)
+			d.db.SetMaxIdleConns(opts.MaxConns)
 		}
 	}
 	if err != nil {
@@ -86,10 +160,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return d, nil
 }
 
-func sqliteDSN(path string) string {
+func sqliteDSN(path string, opts Options) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+opts.Synchronous+")")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
@@ -138,7 +213,17 @@ func (d *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	p, err := goose.NewProvider(gd, d.db, fsys)
+	db := d.db
+	if d.dialect == Postgres {
+		// A migration may rewrite a large table: no statement timeout.
+		cfg, err := pgxpool.ParseConfig(d.dsn) // which takes the pool's settings out
+		if err != nil {
+			return fmt.Errorf("migrations: %w", redact(err, d.dsn))
+		}
+		db = stdlib.OpenDB(*cfg.ConnConfig)
+		defer db.Close()
+	}
+	p, err := goose.NewProvider(gd, db, fsys)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -178,6 +263,12 @@ func (d *DB) View(ctx context.Context, fn func(cashier.Tx) error) error {
 func (d *DB) Update(ctx context.Context, fn func(cashier.Tx) error) error {
 	if d.pool != nil {
 		return d.updatePgx(ctx, fn)
+	}
+	select {
+	case d.writer <- struct{}{}:
+		defer func() { <-d.writer }()
+	case <-ctx.Done():
+		return fmt.Errorf("begin transaction: %w", ctx.Err())
 	}
 	sqltx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {

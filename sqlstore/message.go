@@ -101,7 +101,7 @@ func (t *tx) InboundMessages(ctx context.Context, f cashier.InboundFilter) ([]ca
 }
 
 func (t *tx) InsertEvent(ctx context.Context, e *cashier.Event) error {
-	_, err := t.exec(ctx, "INSERT INTO events (id, type, order_id, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+	_, err := t.exec(ctx, "INSERT INTO events (id, type, order_id, payload, created_at, dispatched) VALUES (?, ?, ?, ?, ?, FALSE)",
 		e.ID, e.Type, e.OrderID, string(e.Payload), dbTime(e.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert event %s: %w", e.Type, err)

@@ -3,9 +3,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"time"
 
 	"cashier"
+
+	"github.com/jackc/pgx/v5"
 )
 
 const orderColumns = `id, user_id, kind, status, source, subject, amount, discount, payable,
@@ -49,11 +53,15 @@ func (t *tx) InsertOrder(ctx context.Context, o *cashier.Order) error {
 	for i := range o.Items {
 		li := &o.Items[i]
 		li.OrderID = id
-		li.ID, err = t.insert(ctx, `INSERT INTO order_items (order_id, package_id, product_id, standard_id,
-			scheme_id, delivery_time, name, unit_price, count, remarks)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			li.OrderID, li.PackageID, li.ProductID, li.StandardID,
-			li.SchemeID, dbTime(li.DeliveryTime), li.Name, li.UnitPrice, li.Count, li.Remarks)
+		if li.PackageID != 0 {
+			err = t.insertPackageLine(ctx, li)
+		} else {
+			li.ID, err = t.insert(ctx, `INSERT INTO order_items (order_id, package_id, product_id, standard_id,
+				scheme_id, delivery_time, name, unit_price, count, remarks)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				li.OrderID, li.PackageID, li.ProductID, li.StandardID,
+				li.SchemeID, dbTime(li.DeliveryTime), li.Name, li.UnitPrice, li.Count, li.Remarks)
+		}
 		if err != nil {
 			return fmt.Errorf("insert order item: %w", err)
 		}
@@ -61,10 +69,34 @@ func (t *tx) InsertOrder(ctx context.Context, o *cashier.Order) error {
 	return nil
 }
 
-func (t *tx) Order(ctx context.Context, id int64) (*cashier.Order, error) {
+// insertPackageLine writes a line of a package only at the package's
+// current name and price, and only while it is sold: the order may have
+// been priced from a cached copy. Otherwise it returns
+// cashier.ErrPackageChanged.
+func (t *tx) insertPackageLine(ctx context.Context, li *cashier.LineItem) error {
+	var err error
+	li.ID, err = t.insert(ctx, `INSERT INTO order_items (order_id, package_id, name, unit_price, count, remarks)
+		SELECT CAST(? AS BIGINT), id, name, price, CAST(? AS BIGINT), CAST(? AS TEXT) FROM packages
+		WHERE id = ? AND price = ? AND name = ? AND active`,
+		li.OrderID, li.Count, li.Remarks, li.PackageID, li.UnitPrice, li.Name)
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
+		return cashier.ErrPackageChanged
+	}
+	return err
+}
+
+func (t *tx) OrderHead(ctx context.Context, id int64) (*cashier.Order, error) {
 	o, err := scanOrder(t.queryRow(ctx, "SELECT "+orderColumns+" FROM orders WHERE id = ?", id))
 	if err != nil {
 		return nil, notFound(err, "order", id)
+	}
+	return &o, nil
+}
+
+func (t *tx) Order(ctx context.Context, id int64) (*cashier.Order, error) {
+	o, err := t.OrderHead(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	if o.Items, err = t.items(ctx, id); err != nil {
 		return nil, err
@@ -75,7 +107,7 @@ func (t *tx) Order(ctx context.Context, id int64) (*cashier.Order, error) {
 	if o.Refunds, err = t.RefundsByOrder(ctx, id); err != nil {
 		return nil, err
 	}
-	return &o, nil
+	return o, nil
 }
 
 func (t *tx) items(ctx context.Context, orderID int64) ([]cashier.LineItem, error) {
@@ -181,6 +213,17 @@ func (t *tx) TransitionOrder(ctx context.Context, id int64, from cashier.OrderSt
 		return false, fmt.Errorf("order %d %s→%s: %w", id, from, ch.Status, err)
 	}
 	return ok, nil
+}
+
+func (t *tx) PayPendingOrder(ctx context.Context, id int64, at time.Time, paidAmount int64) (*cashier.Order, error) {
+	o, err := scanOrder(t.queryRow(ctx, `UPDATE orders SET status = 'paid', paid_at = ?, paid_amount = ?, updated_at = ?
+		WHERE id = ? AND status = 'pending' RETURNING `+orderColumns, dbTime(at), paidAmount, dbTime(at), id))
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("pay order %d: %w", id, err)
+	}
+	return &o, nil
 }
 
 func (t *tx) ClaimCostOrder(ctx context.Context, costID, byOrderID int64) (bool, error) {

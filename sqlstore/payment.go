@@ -25,10 +25,11 @@ func scanPayment(s interface{ Scan(...any) error }) (cashier.Payment, error) {
 
 func (t *tx) InsertPayment(ctx context.Context, p *cashier.Payment) error {
 	id, err := t.insert(ctx, `INSERT INTO payments (order_id, out_trade_no, channel, gateway, amount, status,
-		credential, channel_trade_no, product_id, created_at, paid_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		credential, channel_trade_no, product_id, created_at, paid_at, updated_at, poll_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.OrderID, p.OutTradeNo, p.Channel, p.Gateway, p.Amount, p.Status,
-		string(p.Credential), p.ChannelTradeNo, p.ProductID, dbTime(p.CreatedAt), dbTime(p.PaidAt), dbTime(p.CreatedAt))
+		string(p.Credential), p.ChannelTradeNo, p.ProductID, dbTime(p.CreatedAt), dbTime(p.PaidAt), dbTime(p.CreatedAt),
+		dbTime(p.PollAt))
 	if err != nil {
 		return fmt.Errorf("insert payment: %w", err)
 	}

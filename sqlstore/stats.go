@@ -25,6 +25,11 @@ func (t *tx) Stats(ctx context.Context) (*cashier.Stats, error) {
 		}
 		*c.into = m
 	}
+	// Every state of River's jobs is reported, at 0 when none is in it, so
+	// that a graph of scheduled or retryable jobs never loses its series.
+	for _, state := range []string{"available", "cancelled", "completed", "discarded", "pending", "retryable", "running", "scheduled"} {
+		st.Jobs[state] += 0
+	}
 	return st, nil
 }
 

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,8 +20,52 @@ func newOrder(user string) *cashier.Order {
 		UserID: user, Kind: cashier.KindPackage, Status: cashier.OrderPending, Source: "ch1",
 		Subject: "Gold pack", Amount: 600, Discount: 100, Payable: 500,
 		CreatedAt: t0, ExpiresAt: t0.Add(30 * time.Minute),
-		Items: []cashier.LineItem{{PackageID: 1, Name: "Gold pack", UnitPrice: 600, Count: 1}},
+		Items: []cashier.LineItem{{Name: "Gold pack", UnitPrice: 600, Count: 1}},
 	}
+}
+
+// A line of a package is written only at the package's current name and
+// price and while it is sold: an order priced from a stale copy is refused
+// with ErrPackageChanged, and nothing of it stays.
+func TestPackageLineGuard(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		ctx := context.Background()
+		pkg := &cashier.Package{Name: "Gold pack", Price: 600, Active: true}
+		must(t, db.Update(ctx, func(tx cashier.Tx) error { return tx.InsertPackage(ctx, pkg) }))
+		line := func(name string, price int64) *cashier.Order {
+			o := newOrder("u1")
+			o.Items = []cashier.LineItem{{PackageID: pkg.ID, Name: name, UnitPrice: price, Count: 1}}
+			return o
+		}
+		for _, c := range []struct {
+			name  string
+			order *cashier.Order
+			want  error
+		}{
+			{"current", line("Gold pack", 600), nil},
+			{"old price", line("Gold pack", 500), cashier.ErrPackageChanged},
+			{"old name", line("Gold", 600), cashier.ErrPackageChanged},
+		} {
+			err := db.Update(ctx, func(tx cashier.Tx) error { return tx.InsertOrder(ctx, c.order) })
+			if !errors.Is(err, c.want) && !(c.want == nil && err == nil) {
+				t.Errorf("%s: %v, want %v", c.name, err, c.want)
+			}
+		}
+		if _, err := db.SQL().Exec("UPDATE packages SET active = FALSE"); err != nil {
+			t.Fatal(err)
+		}
+		err := db.Update(ctx, func(tx cashier.Tx) error { return tx.InsertOrder(ctx, line("Gold pack", 600)) })
+		if !errors.Is(err, cashier.ErrPackageChanged) {
+			t.Errorf("withdrawn package: %v", err)
+		}
+		var orders, lines int
+		db.SQL().QueryRow("SELECT COUNT(*) FROM orders").Scan(&orders)
+		db.SQL().QueryRow("SELECT COUNT(*) FROM order_items WHERE package_id <> 0").Scan(&lines)
+		if orders != 1 || lines != 1 {
+			t.Errorf("%d orders and %d package lines written, want the one priced right", orders, lines)
+		}
+	})
 }
 
 func TestOrderRoundTrip(t *testing.T) {
@@ -314,4 +359,44 @@ func wantNotFound(t *testing.T, name string, err error) {
 	if cashier.ErrorCode(err) != cashier.ENOTFOUND {
 		t.Errorf("%s: %v, want not found", name, err)
 	}
+}
+
+// PayPendingOrder pays a pending order once and answers nil for any other:
+// already paid, closed, or unknown.
+func TestPayPendingOrder(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		ctx := context.Background()
+		pending, closed := newOrder("u1"), newOrder("u1")
+		closed.Status = cashier.OrderClosed
+		must(t, db.Update(ctx, func(tx cashier.Tx) error {
+			if err := tx.InsertOrder(ctx, pending); err != nil {
+				return err
+			}
+			return tx.InsertOrder(ctx, closed)
+		}))
+		paidAt := t0.Add(time.Minute)
+		for _, c := range []struct {
+			name string
+			id   int64
+			paid bool
+		}{{"pending", pending.ID, true}, {"paid already", pending.ID, false}, {"closed", closed.ID, false}, {"unknown", 999, false}} {
+			var got *cashier.Order
+			must(t, db.Update(ctx, func(tx cashier.Tx) (err error) {
+				got, err = tx.PayPendingOrder(ctx, c.id, paidAt, 500)
+				return err
+			}))
+			if c.paid != (got != nil) {
+				t.Fatalf("%s: got %+v, want paid %v", c.name, got, c.paid)
+			}
+			if got != nil && (got.Status != cashier.OrderPaid || got.PaidAmount != 500 || !got.PaidAt.Equal(paidAt) || got.UserID != "u1") {
+				t.Errorf("%s: %+v", c.name, got)
+			}
+		}
+		var o *cashier.Order
+		must(t, db.View(ctx, func(tx cashier.Tx) (err error) { o, err = tx.OrderHead(ctx, closed.ID); return err }))
+		if o.Status != cashier.OrderClosed || o.PaidAmount != 0 {
+			t.Errorf("the closed order changed: %+v", o)
+		}
+	})
 }

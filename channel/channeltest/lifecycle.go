@@ -107,6 +107,10 @@ func (c *cashierUnderTest) lostNotification(t *testing.T) {
 		if n := c.count(t, "SELECT COUNT(*) FROM river_job WHERE kind = 'poll_payment'"); n != 0 {
 			t.Errorf("%d jobs would ask %s, which cannot be asked, about its trades", n, c.name)
 		}
+		// Nor is one due later: the attempts carry no poll time.
+		if n := c.count(t, "SELECT COUNT(*) FROM payments WHERE poll_at IS NOT NULL"); n != 0 {
+			t.Errorf("%d attempts of %s, which cannot be asked, are scheduled to be asked about", n, c.name)
+		}
 		t.Skipf("%s cannot be asked about a trade", c.name)
 	}
 	id, otn, _ := c.buyPaid(t, true)

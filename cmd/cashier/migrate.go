@@ -22,7 +22,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 			return err
 		}
 	}
-	db, err := sqlstore.Open(ctx, cfg.DB)
+	db, err := sqlstore.OpenWith(ctx, cfg.DB, cfg.Database.StoreOptions())
 	if err != nil {
 		return err
 	}
