@@ -13,6 +13,13 @@ type Store interface {
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in one read-write transaction, committed if fn returns nil.
 	Update(ctx context.Context, fn func(Tx) error) error
+	// PlacePackageOrder writes an order of one package line (no coupon,
+	// upgrade, stock or address) and its first attempt as one atomic change,
+	// in one round trip where the database allows: the most common order
+	// costs one commit. Like InsertOrder, it writes nothing and returns
+	// ErrPackageChanged when the package's name or price changed or it was
+	// withdrawn.
+	PlacePackageOrder(ctx context.Context, o *Order, p *Payment) error
 	Ping(ctx context.Context) error
 	Close() error
 }

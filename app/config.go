@@ -43,8 +43,12 @@ type Config struct {
 	// TrustedProxies are the reverse proxies (CIDRs or addresses) whose
 	// X-Forwarded-For names the buyer's address; nobody else's is believed.
 	TrustedProxies []string `json:"trusted_proxies"`
-	LogFormat      string   `json:"log_format"` // "text" (default) or "json"
-	LogLevel       string   `json:"log_level"`  // "debug", "info" (default), "warn", "error"
+	// DebugAddr, when set, serves Go's profiler (/debug/pprof/) on this
+	// loopback address ("127.0.0.1:6060"), to find where time goes under
+	// load; unset: off.
+	DebugAddr string `json:"debug_addr"`
+	LogFormat string `json:"log_format"` // "text" (default) or "json"
+	LogLevel  string `json:"log_level"`  // "debug", "info" (default), "warn", "error"
 
 	// AdminTokenFile holds the admin API's bearer token (at least 32
 	// characters). Unset: one is generated into Data/sandbox/admin_token.
@@ -247,6 +251,9 @@ func (c *Config) check(specs []channel.Spec) error {
 	if d := time.Duration(c.JobSweepInterval); d < 100*time.Millisecond || d > time.Minute {
 		errs = append(errs, fmt.Errorf("job_sweep_interval %v must be between 100ms and 1m", d))
 	}
+	if err := checkLoopback(c.DebugAddr); err != nil {
+		errs = append(errs, fmt.Errorf("debug_addr: %w", err))
+	}
 	if c.Database.MaxConns < 0 || c.Database.MaxConns > 1000 {
 		errs = append(errs, fmt.Errorf("database.max_conns %d must be between 1 and 1000 (0: the default)", c.Database.MaxConns))
 	}
@@ -335,4 +342,23 @@ func (c *Config) proxies() ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+// checkLoopback refuses an address other machines could reach: the
+// profiler shows the program's insides.
+func checkLoopback(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address (127.0.0.1:6060, [::1]:6060, localhost:6060)", addr)
+	}
+	return nil
 }

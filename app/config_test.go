@@ -136,6 +136,8 @@ func TestConfigErrors(t *testing.T) {
 		{`{"database": {"max_conns": -1}}`, "database.max_conns -1 must be between 1 and 1000"},
 		{`{"database": {"sqlite_synchronous": "off"}}`, `database.sqlite_synchronous "off": use full or normal`},
 		{`{"database": {"max_connections": 5}}`, `unknown field "max_connections"`},
+		{`{"debug_addr": "0.0.0.0:6060"}`, `debug_addr: "0.0.0.0:6060" is not a loopback address`},
+		{`{"debug_addr": "6060"}`, `debug_addr: address 6060: missing port`},
 		{`{"job_sweep_interval": "10ms"}`, "job_sweep_interval 10ms must be between 100ms and 1m"},
 	} {
 		cfg, err := LoadConfig(writeConfig(t, c.file))

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"cashier"
@@ -45,6 +46,9 @@ type DB struct {
 	// queue here in order instead of polling SQLite's lock in the busy
 	// handler's growing sleeps.
 	writer chan struct{}
+	// rebound keeps each query rebound for PostgreSQL, by its text: the
+	// texts are this package's own (a few hundred at most).
+	rebound sync.Map
 }
 
 var _ cashier.Store = (*DB)(nil)
@@ -254,9 +258,9 @@ func (d *DB) Ping(ctx context.Context) error {
 // View runs fn outside an explicit transaction: reads only.
 func (d *DB) View(ctx context.Context, fn func(cashier.Tx) error) error {
 	if d.pool != nil {
-		return fn(&tx{c: pgxConn{d.pool}, dialect: d.dialect})
+		return fn(&tx{c: pgxConn{d.pool}, dialect: d.dialect, rebound: &d.rebound})
 	}
-	return fn(&tx{c: sqlConn{d.db}, dialect: d.dialect})
+	return fn(&tx{c: sqlConn{d.db}, dialect: d.dialect, rebound: &d.rebound})
 }
 
 // Update runs fn in one read-write transaction.
@@ -274,7 +278,7 @@ func (d *DB) Update(ctx context.Context, fn func(cashier.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	return finish(fn(&tx{c: sqlConn{sqltx}, dialect: d.dialect, raw: sqltx}), sqltx.Commit, sqltx.Rollback)
+	return finish(fn(&tx{c: sqlConn{sqltx}, dialect: d.dialect, rebound: &d.rebound, raw: sqltx}), sqltx.Commit, sqltx.Rollback)
 }
 
 func (d *DB) updatePgx(ctx context.Context, fn func(cashier.Tx) error) error {
@@ -284,7 +288,7 @@ func (d *DB) updatePgx(ctx context.Context, fn func(cashier.Tx) error) error {
 	}
 	// Rollback after Commit is a no-op, so it runs whatever happens, panics included.
 	defer pgtx.Rollback(context.WithoutCancel(ctx))
-	return finish(fn(&tx{c: pgxConn{pgtx}, dialect: d.dialect, raw: pgtx}),
+	return finish(fn(&tx{c: pgxConn{pgtx}, dialect: d.dialect, rebound: &d.rebound, raw: pgtx}),
 		func() error { return pgtx.Commit(ctx) },
 		func() error { return pgtx.Rollback(context.WithoutCancel(ctx)) })
 }
@@ -304,6 +308,7 @@ func finish(fnErr error, commit, rollback func() error) error {
 type tx struct {
 	c       conn
 	dialect Dialect
+	rebound *sync.Map
 	raw     any // *sql.Tx or pgx.Tx inside Update; nil in View
 }
 
@@ -317,6 +322,16 @@ func (t *tx) rebind(query string) string {
 	if t.dialect != Postgres {
 		return query
 	}
+	if q, ok := t.rebound.Load(query); ok {
+		return q.(string)
+	}
+	q := placeholders(query)
+	t.rebound.Store(query, q)
+	return q
+}
+
+// placeholders numbers the ? placeholders of query outside string literals.
+func placeholders(query string) string {
 	var b strings.Builder
 	n := 0
 	inString := false

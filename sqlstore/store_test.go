@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -397,6 +398,66 @@ func TestPayPendingOrder(t *testing.T) {
 		must(t, db.View(ctx, func(tx cashier.Tx) (err error) { o, err = tx.OrderHead(ctx, closed.ID); return err }))
 		if o.Status != cashier.OrderClosed || o.PaidAmount != 0 {
 			t.Errorf("the closed order changed: %+v", o)
+		}
+	})
+}
+
+// PlacePackageOrder writes the order, its line and its attempt as
+// InsertOrder and InsertPayment would, or nothing at all when the package
+// changed; it takes only an order of one package line.
+func TestPlacePackageOrder(t *testing.T) {
+	storetest.Dialects(t, func(t *testing.T, dsn string) {
+		db := storetest.Open(t, dsn)
+		ctx := context.Background()
+		pkg := &cashier.Package{Name: "Gold pack", Price: 600, Active: true}
+		must(t, db.Update(ctx, func(tx cashier.Tx) error { return tx.InsertPackage(ctx, pkg) }))
+		order := func(price int64) (*cashier.Order, *cashier.Payment) {
+			o := newOrder("u1")
+			o.Amount, o.Discount, o.Payable, o.Remarks = price, 0, price, "gift"
+			o.Items = []cashier.LineItem{{PackageID: pkg.ID, Name: "Gold pack", UnitPrice: price, Count: 1}}
+			p := &cashier.Payment{OutTradeNo: fmt.Sprint("ALI-place-", price), Channel: "alipay", Gateway: "app", Amount: price,
+				Status: cashier.PaymentPending, Credential: []byte(`"app_id=1"`), CreatedAt: t0, PollAt: t0.Add(2 * time.Minute)}
+			return o, p
+		}
+		o, p := order(600)
+		must(t, db.PlacePackageOrder(ctx, o, p))
+		if o.ID == 0 || p.ID == 0 || p.OrderID != o.ID || o.Items[0].ID == 0 {
+			t.Fatalf("ids not set: order %d, payment %d for %d, line %d", o.ID, p.ID, p.OrderID, o.Items[0].ID)
+		}
+		var got *cashier.Order
+		must(t, db.View(ctx, func(tx cashier.Tx) (err error) { got, err = tx.Order(ctx, o.ID); return err }))
+		if got.UserID != "u1" || got.Payable != 600 || got.Status != cashier.OrderPending || got.Remarks != "gift" ||
+			!got.CreatedAt.Equal(t0) || !got.ExpiresAt.Equal(o.ExpiresAt) || got.Address != nil {
+			t.Errorf("order read back: %+v", got)
+		}
+		if len(got.Items) != 1 || got.Items[0].PackageID != pkg.ID || got.Items[0].Total() != 600 || got.Items[0].Name != "Gold pack" {
+			t.Errorf("line read back: %+v", got.Items)
+		}
+		if len(got.Payments) != 1 || got.Payments[0].OutTradeNo != p.OutTradeNo || string(got.Payments[0].Credential) != `"app_id=1"` ||
+			got.Payments[0].Status != cashier.PaymentPending || !got.Payments[0].CreatedAt.Equal(t0) {
+			t.Errorf("attempt read back: %+v", got.Payments)
+		}
+		// The poll time was written: the sweep finds the attempt when due.
+		var polls []int64
+		must(t, db.Update(ctx, func(tx cashier.Tx) (err error) { polls, err = tx.ClaimDuePolls(ctx, t0.Add(3*time.Minute), 10); return err }))
+		if len(polls) != 1 || polls[0] != p.ID {
+			t.Errorf("due polls %v, want [%d]", polls, p.ID)
+		}
+
+		stale, sp := order(500)
+		if err := db.PlacePackageOrder(ctx, stale, sp); !errors.Is(err, cashier.ErrPackageChanged) {
+			t.Errorf("a stale price: %v", err)
+		}
+		var orders, payments int
+		db.SQL().QueryRow("SELECT COUNT(*) FROM orders").Scan(&orders)
+		db.SQL().QueryRow("SELECT COUNT(*) FROM payments").Scan(&payments)
+		if orders != 1 || payments != 1 {
+			t.Errorf("after the refusal: %d orders, %d payments; want 1 and 1", orders, payments)
+		}
+		two, tp := order(600)
+		two.Items = append(two.Items, two.Items[0])
+		if err := db.PlacePackageOrder(ctx, two, tp); err == nil {
+			t.Error("an order of two lines was placed")
 		}
 	})
 }

@@ -70,6 +70,9 @@ type Alipay struct {
 	// platformKey is the Alipay public key as gopay's verification functions
 	// take it: base64 of the DER public key, as Alipay's console shows it.
 	platformKey string
+	// platformPub is the same key, parsed once: notifications are verified
+	// against it (gopay's VerifySign would parse the key at every call).
+	platformPub *rsa.PublicKey
 
 	// Certificate mode only: the Alipay public certificate (one PEM block)
 	// and its SN.
@@ -130,6 +133,7 @@ func New(cfg Config) (*Alipay, error) {
 		return nil, fmt.Errorf("alipay: AlipayPublicKey: %w", err)
 	}
 	a.platformKey = base64.StdEncoding.EncodeToString(der)
+	a.platformPub = platform
 	return a, nil
 }
 

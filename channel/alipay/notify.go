@@ -2,6 +2,10 @@ package alipay
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"time"
@@ -125,8 +129,8 @@ func (a *Alipay) verifySigned(encoded string) (map[string]string, error) {
 		return nil, cashier.Errorf(cashier.EINVALID, "malformed alipay message: not form-encoded")
 	}
 	params := make(map[string]string, len(values))
-	// gopay's VerifySign removes sign and sign_type from the BodyMap it is
-	// given, so it gets its own copy of the parameters.
+	// What is signed is every parameter but sign and sign_type, as gopay
+	// encodes them for Alipay.
 	bm := make(gopay.BodyMap, len(values))
 	for k, vs := range values {
 		// Alipay never repeats a parameter; a repeated one could be verified
@@ -135,7 +139,9 @@ func (a *Alipay) verifySigned(encoded string) (map[string]string, error) {
 			return nil, cashier.Errorf(cashier.EINVALID, "malformed alipay message: parameter %q repeated", k)
 		}
 		params[k] = vs[0]
-		bm.Set(k, vs[0])
+		if k != "sign" && k != "sign_type" {
+			bm.Set(k, vs[0])
+		}
 	}
 	if params["sign"] == "" {
 		return nil, cashier.Errorf(cashier.EFORBIDDEN, "alipay message is not signed")
@@ -144,13 +150,11 @@ func (a *Alipay) verifySigned(encoded string) (map[string]string, error) {
 	if st := params["sign_type"]; st != "" && st != gopayalipay.RSA2 {
 		return nil, cashier.Errorf(cashier.EFORBIDDEN, "alipay message signed with %q, only RSA2 is accepted", st)
 	}
-	var ok bool
-	if a.platformCert != nil {
-		ok, err = gopayalipay.VerifySignWithCert(a.platformCert, bm)
-	} else {
-		ok, err = gopayalipay.VerifySign(a.platformKey, bm)
-	}
-	if err != nil || !ok {
+	// SHA256withRSA against the platform key parsed at start-up (in
+	// certificate mode, the key of the Alipay public certificate).
+	sig, err := base64.StdEncoding.DecodeString(params["sign"])
+	sum := sha256.Sum256([]byte(bm.EncodeAliPaySignParams()))
+	if err != nil || rsa.VerifyPKCS1v15(a.platformPub, crypto.SHA256, sum[:], sig) != nil {
 		return nil, cashier.Errorf(cashier.EFORBIDDEN, "alipay message signature does not verify")
 	}
 	if params["app_id"] != a.appID {

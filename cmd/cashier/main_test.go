@@ -306,3 +306,35 @@ func TestNotifyVerify(t *testing.T) {
 		t.Error("an unknown message verified")
 	}
 }
+
+// debug_addr serves Go's profiler on loopback, without the command line.
+func TestServeProfiler(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "cashier.json")
+	if err := os.WriteFile(cfg, []byte(`{"debug_addr": "127.0.0.1:0"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--config", cfg},
+			env(map[string]string{"CASHIER_DATA": filepath.Join(dir, "data")}), &stdout, &stderr)
+	}()
+	base := waitFor(t, &stdout, regexp.MustCompile(`profiler on (http://127\.0\.0\.1:\d+)/debug/pprof/`), errc)[1]
+	for path, want := range map[string]int{"/debug/pprof/": 200, "/debug/pprof/goroutine?debug=1": 200, "/debug/pprof/cmdline": 404} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -52,6 +53,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.DebugAddr != "" {
+		dln, err := net.Listen("tcp", cfg.DebugAddr)
+		if err != nil {
+			return fmt.Errorf("listen on debug_addr: %w", err)
+		}
+		dsrv := &http.Server{Handler: profiler(), ReadHeaderTimeout: 10 * time.Second}
+		defer dsrv.Close()
+		go dsrv.Serve(dln)
+		fmt.Fprintf(stdout, "profiler on http://%s/debug/pprof/\n", dln.Addr())
+	}
 
 	fmt.Fprintf(stdout, "cashier is listening on %s (public URL %s, database %s)\n", ln.Addr(), cfg.PublicURL, dbKind(cfg.DB))
 	for _, m := range []app.Mode{app.ModeReal, app.ModeDisabled} {
@@ -92,6 +103,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	return nil
+}
+
+// profiler serves Go's runtime profiles (not the command line, which may
+// hold a database password).
+func profiler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 func dbKind(dsn string) string {
