@@ -116,11 +116,12 @@ type Tx interface {
 	ReleaseCostOrder(ctx context.Context, costID, byOrderID int64) error
 
 	// Background work that has come due, claimed for scheduling in this
-	// transaction, at most limit at a time. ClaimDueExpiries marks pending
-	// orders whose expiry has passed as having their expiry job and returns
-	// their ids; ClaimDuePolls clears the poll_at that has come of attempts
-	// and returns theirs. Two instances never claim the same row.
-	ClaimDueExpiries(ctx context.Context, now time.Time, limit int) ([]int64, error)
+	// transaction, at most limit rows at a time. ClaimDueExpiries marks the
+	// orders whose expiry has passed as seen, and returns how many it marked
+	// and the ids of those still pending (they need their expiry job);
+	// ClaimDuePolls clears the poll_at that has come of attempts and returns
+	// theirs. Two instances never claim the same row.
+	ClaimDueExpiries(ctx context.Context, now time.Time, limit int) (pending []int64, claimed int, err error)
 	ClaimDuePolls(ctx context.Context, now time.Time, limit int) ([]int64, error)
 	// ClaimUndispatchedEvents marks up to limit events, oldest first, as
 	// dispatched and returns them (id and type): the caller schedules
@@ -162,6 +163,9 @@ type Tx interface {
 	ReleaseRefund(ctx context.Context, orderID, amount int64) error
 
 	// Inbound messages.
+	// InsertInbound and InsertEvent write what nothing in the transaction
+	// reads back: a store may send them with the commit, so m.ID is set
+	// once Update has returned, and their errors may come from Update.
 	InsertInbound(ctx context.Context, m *InboundMessage) error
 	Inbound(ctx context.Context, id int64) (*InboundMessage, error)
 	// PurgeUnverifiedInbound deletes messages that failed verification and

@@ -129,6 +129,7 @@ func (s *Service) record(ctx context.Context, msg *cashier.InboundMessage, n *ca
 		rc.Outcome, rc.Detail = cashier.InboundDuplicate, "already applied by a concurrent delivery"
 		err = s.store.Update(ctx, func(tx cashier.Tx) error { return s.insertMessage(ctx, tx, msg, rc) })
 	}
+	rc.MessageID = msg.ID // set by the commit
 	if err != nil {
 		s.log.ErrorContext(ctx, "could not apply a notification: asking the channel to resend", "channel", msg.Channel,
 			"out_trade_no", n.OutTradeNo, "err", err)
@@ -137,6 +138,7 @@ func (s *Service) record(ctx context.Context, msg *cashier.InboundMessage, n *ca
 		if rerr := s.store.Update(ctx, func(tx cashier.Tx) error { return s.insertMessage(ctx, tx, msg, rc) }); rerr != nil {
 			s.log.ErrorContext(ctx, "could not record a notification", "channel", msg.Channel, "out_trade_no", n.OutTradeNo, "err", rerr)
 		}
+		rc.MessageID = msg.ID
 		return err
 	}
 	level := s.log.InfoContext
@@ -148,14 +150,11 @@ func (s *Service) record(ctx context.Context, msg *cashier.InboundMessage, n *ca
 	return nil
 }
 
-// insertMessage records msg with the outcome rc says.
+// insertMessage records msg with the outcome rc says; msg.ID is set once
+// the transaction committed.
 func (s *Service) insertMessage(ctx context.Context, tx cashier.Tx, msg *cashier.InboundMessage, rc *Receipt) error {
 	msg.Outcome, msg.Detail = rc.Outcome, rc.Detail
-	if err := tx.InsertInbound(ctx, msg); err != nil {
-		return err
-	}
-	rc.MessageID = msg.ID
-	return nil
+	return tx.InsertInbound(ctx, msg)
 }
 
 // reject sets rc to a rejection of a genuine message that matches no attempt.

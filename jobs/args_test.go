@@ -53,10 +53,38 @@ func TestJobsJoinTheTransaction(t *testing.T) {
 		if cashier.ErrorCode(rolledBack) != cashier.ECONFLICT {
 			t.Fatal(rolledBack)
 		}
-		var n int
+		// After other statements of the transaction (on PostgreSQL, River
+		// then joins a transaction that has begun), with a write that goes
+		// out with the commit after it: all of it, or none of it.
+		inTx := func(id int64, fail bool) error {
+			return db.Update(ctx, func(tx cashier.Tx) error {
+				if err := tx.InsertPackage(ctx, &cashier.Package{Name: "p", Price: 100, Active: true}); err != nil {
+					return err
+				}
+				if err := q.PollPayment(ctx, tx, id, at); err != nil {
+					return err
+				}
+				if err := tx.InsertInbound(ctx, &cashier.InboundMessage{Channel: "alipay", Body: []byte("x"), ReceivedAt: at}); err != nil {
+					return err
+				}
+				if fail {
+					return cashier.Errorf(cashier.ECONFLICT, "changed my mind")
+				}
+				return nil
+			})
+		}
+		if err := inTx(4, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := inTx(5, true); cashier.ErrorCode(err) != cashier.ECONFLICT {
+			t.Fatal(err)
+		}
+		var n, packages, messages int
 		db.SQL().QueryRow("SELECT COUNT(*) FROM river_job WHERE kind = 'poll_payment'").Scan(&n)
-		if n != 1 {
-			t.Fatalf("%d jobs, want 1 (the rolled-back one must not exist)", n)
+		db.SQL().QueryRow("SELECT COUNT(*) FROM packages").Scan(&packages)
+		db.SQL().QueryRow("SELECT COUNT(*) FROM inbound_messages").Scan(&messages)
+		if n != 2 || packages != 1 || messages != 1 {
+			t.Fatalf("%d jobs, %d packages, %d messages; want 2, 1 and 1 (the rolled-back ones must not exist)", n, packages, messages)
 		}
 		err = db.View(ctx, func(tx cashier.Tx) error { return q.PollPayment(ctx, tx, 3, at) })
 		if err == nil || !strings.Contains(err.Error(), "inside a store transaction") {

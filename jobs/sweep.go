@@ -52,7 +52,7 @@ func (q *Queue) Sweep(ctx context.Context) (int, error) {
 		n, full := 0, false
 		err := q.store.Update(ctx, func(tx cashier.Tx) error {
 			now := q.now()
-			expiring, err := tx.ClaimDueExpiries(ctx, now, sweepBatch)
+			expiring, seen, err := tx.ClaimDueExpiries(ctx, now, sweepBatch)
 			if err != nil {
 				return err
 			}
@@ -64,7 +64,7 @@ func (q *Queue) Sweep(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			full = len(expiring) == sweepBatch || len(polls) == sweepBatch || len(events) == sweepBatch
+			full = seen == sweepBatch || len(polls) == sweepBatch || len(events) == sweepBatch
 			params := make([]river.InsertManyParams, 0, len(expiring)+len(polls)+len(events))
 			for _, id := range expiring {
 				params = append(params, river.InsertManyParams{Args: expireOrderArgs{OrderID: id}})

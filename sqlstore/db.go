@@ -282,15 +282,20 @@ func (d *DB) Update(ctx context.Context, fn func(cashier.Tx) error) error {
 }
 
 func (d *DB) updatePgx(ctx context.Context, fn func(cashier.Tx) error) error {
-	pgtx, err := d.pool.Begin(ctx)
+	t, err := d.beginPgx(ctx)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return err
 	}
-	// Rollback after Commit is a no-op, so it runs whatever happens, panics included.
-	defer pgtx.Rollback(context.WithoutCancel(ctx))
-	return finish(fn(&tx{c: pgxConn{pgtx}, dialect: d.dialect, rebound: &d.rebound, raw: pgtx}),
-		func() error { return pgtx.Commit(ctx) },
-		func() error { return pgtx.Rollback(context.WithoutCancel(ctx)) })
+	// release rolls back unless committed, so it runs whatever happens,
+	// panics included.
+	defer t.release(context.WithoutCancel(ctx))
+	if err := fn(&tx{c: t, dialect: d.dialect, rebound: &d.rebound, pg: t}); err != nil {
+		return err
+	}
+	if err := t.commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 // finish commits when fn succeeded and rolls back otherwise.
@@ -309,13 +314,48 @@ type tx struct {
 	c       conn
 	dialect Dialect
 	rebound *sync.Map
-	raw     any // *sql.Tx or pgx.Tx inside Update; nil in View
+	raw     *sql.Tx // SQLite, inside Update
+	pg      *pgTx   // PostgreSQL, inside Update
 }
 
 // DriverTx returns the driver's transaction (*sql.Tx on SQLite, pgx.Tx on
 // PostgreSQL) for work that must join it, such as inserting background jobs;
 // nil outside Update.
-func (t *tx) DriverTx() any { return t.raw }
+func (t *tx) DriverTx() any {
+	switch {
+	case t.raw != nil:
+		return t.raw
+	case t.pg != nil:
+		if ptx := t.pg.driverTx(); ptx != nil {
+			return ptx
+		}
+	}
+	return nil
+}
+
+// insertWithCommit runs an INSERT … RETURNING id whose id nothing in the
+// transaction needs: on PostgreSQL it goes out with COMMIT, and *id is set
+// once Update has committed; elsewhere it runs now.
+func (t *tx) insertWithCommit(ctx context.Context, id *int64, query string, args ...any) error {
+	if t.pg == nil {
+		var err error
+		*id, err = t.insert(ctx, query, args...)
+		return err
+	}
+	t.pg.sendWithCommit(t.rebind(query+" RETURNING id"), args, func(r pgx.Row) error { return r.Scan(id) })
+	return nil
+}
+
+// execWithCommit runs a write nothing in the transaction reads: on
+// PostgreSQL it goes out with COMMIT; elsewhere it runs now.
+func (t *tx) execWithCommit(ctx context.Context, query string, args ...any) error {
+	if t.pg == nil {
+		_, err := t.exec(ctx, query, args...)
+		return err
+	}
+	t.pg.sendWithCommit(t.rebind(query), args, nil)
+	return nil
+}
 
 // rebind turns the ? placeholders every query is written with into $n for PostgreSQL.
 func (t *tx) rebind(query string) string {

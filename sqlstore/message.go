@@ -21,14 +21,13 @@ func (t *tx) InsertInbound(ctx context.Context, m *cashier.InboundMessage) error
 	if body == nil {
 		body = []byte{}
 	}
-	id, err := t.insert(ctx, `INSERT INTO inbound_messages (channel, method, path, query, headers, body, remote_addr,
+	err = t.insertWithCommit(ctx, &m.ID, `INSERT INTO inbound_messages (channel, method, path, query, headers, body, remote_addr,
 		received_at, outcome, detail, out_trade_no, verified, body_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.Channel, m.Method, m.Path, m.Query, string(headers), body, m.RemoteAddr,
 		dbTime(m.ReceivedAt), m.Outcome, m.Detail, m.OutTradeNo, m.Verified, m.BodySize)
 	if err != nil {
 		return fmt.Errorf("insert inbound message: %w", err)
 	}
-	m.ID = id
 	return nil
 }
 
@@ -101,7 +100,7 @@ func (t *tx) InboundMessages(ctx context.Context, f cashier.InboundFilter) ([]ca
 }
 
 func (t *tx) InsertEvent(ctx context.Context, e *cashier.Event) error {
-	_, err := t.exec(ctx, "INSERT INTO events (id, type, order_id, payload, created_at, dispatched) VALUES (?, ?, ?, ?, ?, FALSE)",
+	err := t.execWithCommit(ctx, "INSERT INTO events (id, type, order_id, payload, created_at, dispatched) VALUES (?, ?, ?, ?, ?, FALSE)",
 		e.ID, e.Type, e.OrderID, string(e.Payload), dbTime(e.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert event %s: %w", e.Type, err)

@@ -12,12 +12,33 @@ import (
 // another's row lock re-checks it on the row as the other left it, and skips
 // a row the other claimed.
 
-func (t *tx) ClaimDueExpiries(ctx context.Context, now time.Time, limit int) ([]int64, error) {
-	return t.claimIDs(ctx, "due expiries", `UPDATE orders SET expiry_scheduled = TRUE
-		WHERE status = 'pending' AND NOT expiry_scheduled AND id IN (
-			SELECT id FROM orders WHERE status = 'pending' AND NOT expiry_scheduled AND expires_at <= ?
+func (t *tx) ClaimDueExpiries(ctx context.Context, now time.Time, limit int) ([]int64, int, error) {
+	rows, err := t.query(ctx, `UPDATE orders SET expiry_scheduled = TRUE
+		WHERE NOT expiry_scheduled AND id IN (
+			SELECT id FROM orders WHERE NOT expiry_scheduled AND expires_at <= ?
 			ORDER BY expires_at LIMIT ?)
-		RETURNING id`, dbTime(now), limit)
+		RETURNING id, status`, dbTime(now), limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim due expiries: %w", err)
+	}
+	defer rows.Close()
+	var pending []int64
+	claimed := 0
+	for rows.Next() {
+		var id int64
+		var status cashier.OrderStatus
+		if err := rows.Scan(&id, &status); err != nil {
+			return nil, 0, fmt.Errorf("claim due expiries: %w", err)
+		}
+		claimed++
+		if status == cashier.OrderPending {
+			pending = append(pending, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("claim due expiries: %w", err)
+	}
+	return pending, claimed, nil
 }
 
 func (t *tx) ClaimDuePolls(ctx context.Context, now time.Time, limit int) ([]int64, error) {

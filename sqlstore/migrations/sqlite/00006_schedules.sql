@@ -2,15 +2,17 @@
 -- The rows are the schedule of an order's background work: a pending order
 -- is closed once expires_at passes, and an attempt is asked about from its
 -- poll_at on. A sweep turns what is due into River jobs in batches, so that
--- creating an order writes no job. expiry_scheduled says the sweep made the
--- order's job; orders made before this migration have theirs already.
+-- creating an order writes no job. expiry_scheduled says the sweep has seen
+-- the order past its expiry (and made its job if it was still pending);
+-- orders made before this migration have their jobs already. The index
+-- leaves status out so that paying an order changes no indexed column.
 -- An event not yet dispatched has no webhook deliveries scheduled yet: the
 -- sweep schedules them (the outbox relay), so that paying an order reads no
 -- endpoints and inserts no delivery job.
 ALTER TABLE orders ADD COLUMN expiry_scheduled BOOLEAN NOT NULL DEFAULT FALSE;
 UPDATE orders SET expiry_scheduled = TRUE;
 DROP INDEX orders_pending_expiry;
-CREATE INDEX orders_expiry_due ON orders (expires_at) WHERE status = 'pending' AND NOT expiry_scheduled;
+CREATE INDEX orders_expiry_due ON orders (expires_at) WHERE NOT expiry_scheduled;
 ALTER TABLE payments ADD COLUMN poll_at TIMESTAMP NULL;
 CREATE INDEX payments_poll_due ON payments (poll_at) WHERE poll_at IS NOT NULL;
 ALTER TABLE events ADD COLUMN dispatched BOOLEAN NOT NULL DEFAULT TRUE;
