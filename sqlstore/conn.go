@@ -31,35 +31,6 @@ type conn interface {
 	queryRow(ctx context.Context, query string, args ...any) row
 }
 
-// sqlQuerier is what *sql.DB and *sql.Tx have in common.
-type sqlQuerier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-type sqlConn struct{ q sqlQuerier }
-
-func (c sqlConn) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := c.q.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-func (c sqlConn) query(ctx context.Context, query string, args ...any) (rows, error) {
-	r, err := c.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return sqlRows{r}, nil
-}
-
-func (c sqlConn) queryRow(ctx context.Context, query string, args ...any) row {
-	return c.q.QueryRowContext(ctx, query, args...)
-}
-
 type sqlRows struct{ *sql.Rows }
 
 func (r sqlRows) Close() { r.Rows.Close() }

@@ -42,10 +42,9 @@ type DB struct {
 	pool    *pgxpool.Pool // PostgreSQL only
 	dialect Dialect
 	dsn     string
-	// writer is SQLite's one write lock, taken in Go before BEGIN: writers
-	// queue here in order instead of polling SQLite's lock in the busy
-	// handler's growing sleeps.
-	writer chan struct{}
+	// writes queues SQLite's write transactions for group commit.
+	writes sqliteWriter
+	stmts  stmtCache // SQLite's prepared statements
 	// rebound keeps each query rebound for PostgreSQL, by its text: the
 	// texts are this package's own (a few hundred at most).
 	rebound sync.Map
@@ -69,8 +68,8 @@ type Options struct {
 	// (default 30s; negative: none). Migrations run without it.
 	StatementTimeout time.Duration
 	// BusyTimeout bounds how long a SQLite write waits for the lock that
-	// another process holds (default 10s); writers of this process queue
-	// in Go and never wait on it.
+	// another process (or River's own connections) holds (default 10s);
+	// the store's writes queue in Go and commit in groups.
 	BusyTimeout time.Duration
 	// Synchronous is SQLite's synchronous setting: "full" (default: every
 	// commit is on disk before it is acknowledged, as PostgreSQL does) or
@@ -144,8 +143,8 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 			}
 		}
 	} else {
-		d.writer = make(chan struct{}, 1)
 		d.db, err = sql.Open("sqlite", sqliteDSN(dsn, opts))
+		d.stmts.db = d.db
 		if err == nil {
 			// WAL lets readers run beside the one writer; the write lock is taken
 			// at BEGIN (_txlock=immediate) so that two transactions never deadlock
@@ -239,6 +238,7 @@ func (d *DB) Migrate(ctx context.Context) error {
 
 // Close closes the database.
 func (d *DB) Close() error {
+	d.stmts.close()
 	err := d.db.Close()
 	if d.pool != nil {
 		d.pool.Close()
@@ -260,7 +260,7 @@ func (d *DB) View(ctx context.Context, fn func(cashier.Tx) error) error {
 	if d.pool != nil {
 		return fn(&tx{c: pgxConn{d.pool}, dialect: d.dialect, rebound: &d.rebound})
 	}
-	return fn(&tx{c: sqlConn{d.db}, dialect: d.dialect, rebound: &d.rebound})
+	return fn(&tx{c: cachedConn{cache: &d.stmts}, dialect: d.dialect, rebound: &d.rebound})
 }
 
 // Update runs fn in one read-write transaction.
@@ -268,17 +268,7 @@ func (d *DB) Update(ctx context.Context, fn func(cashier.Tx) error) error {
 	if d.pool != nil {
 		return d.updatePgx(ctx, fn)
 	}
-	select {
-	case d.writer <- struct{}{}:
-		defer func() { <-d.writer }()
-	case <-ctx.Done():
-		return fmt.Errorf("begin transaction: %w", ctx.Err())
-	}
-	sqltx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	return finish(fn(&tx{c: sqlConn{sqltx}, dialect: d.dialect, rebound: &d.rebound, raw: sqltx}), sqltx.Commit, sqltx.Rollback)
+	return d.updateSQLite(ctx, fn)
 }
 
 func (d *DB) updatePgx(ctx context.Context, fn func(cashier.Tx) error) error {
@@ -293,18 +283,6 @@ func (d *DB) updatePgx(ctx context.Context, fn func(cashier.Tx) error) error {
 		return err
 	}
 	if err := t.commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
-// finish commits when fn succeeded and rolls back otherwise.
-func finish(fnErr error, commit, rollback func() error) error {
-	if fnErr != nil {
-		rollback()
-		return fnErr
-	}
-	if err := commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

@@ -439,7 +439,10 @@ func TestPlacePackageOrder(t *testing.T) {
 		}
 		// The poll time was written: the sweep finds the attempt when due.
 		var polls []int64
-		must(t, db.Update(ctx, func(tx cashier.Tx) (err error) { polls, err = tx.ClaimDuePolls(ctx, t0.Add(3*time.Minute), 10); return err }))
+		must(t, db.Update(ctx, func(tx cashier.Tx) (err error) {
+			polls, err = tx.ClaimDuePolls(ctx, t0.Add(3*time.Minute), 10)
+			return err
+		}))
 		if len(polls) != 1 || polls[0] != p.ID {
 			t.Errorf("due polls %v, want [%d]", polls, p.ID)
 		}
