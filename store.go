@@ -99,10 +99,14 @@ type Tx interface {
 	// TransitionOrder applies ch to the order only if its status is from; it
 	// reports whether it did.
 	TransitionOrder(ctx context.Context, id int64, from OrderStatus, ch OrderChange) (bool, error)
-	// PayPendingOrder marks a pending order paid at at with paidAmount and
-	// returns its fields as they are now (no items, payments or refunds);
-	// nil when the order was not pending.
-	PayPendingOrder(ctx context.Context, id int64, at time.Time, paidAmount int64) (*Order, error)
+	// PayPendingOrder marks a pending order paid at at with paidAmount and,
+	// with it, its attempt paymentID as ch says (ch.Status paid), if that is
+	// pending, closed or failed. It returns the order's fields as they are
+	// now (no items, payments or refunds), or nil when the order was not
+	// pending: then nothing changed. attemptPaid false with an order means
+	// the attempt had moved on (another delivery paid it): the caller rolls
+	// back.
+	PayPendingOrder(ctx context.Context, orderID int64, at time.Time, paidAmount int64, paymentID int64, ch PaymentChange) (o *Order, attemptPaid bool, err error)
 	// ClaimCostOrder marks the order costID as held by the upgrade order
 	// byOrderID, only if no other order holds it and it is paid with nothing
 	// refunded; it reports whether it did.

@@ -260,13 +260,18 @@ func (s *Service) applyPaid(ctx context.Context, tx cashier.Tx, p *cashier.Payme
 	if paidAt.IsZero() {
 		paidAt = now
 	}
-	// Most money pays an order still waiting for it: that takes one guarded
-	// update. Otherwise the order says what the money is.
-	order, err := tx.PayPendingOrder(ctx, p.OrderID, paidAt, p.Amount)
+	// Most money pays an order still waiting for it: the order and the
+	// attempt are paid by one guarded statement. Otherwise the order says
+	// what the money is.
+	change := cashier.PaymentChange{Status: cashier.PaymentPaid, At: now, ChannelTradeNo: n.ChannelTradeNo, PaidAt: paidAt}
+	order, attemptPaid, err := tx.PayPendingOrder(ctx, p.OrderID, paidAt, p.Amount, p.ID, change)
 	if err != nil {
 		return err
 	}
 	orderPaid, was := order != nil, cashier.OrderPending
+	if orderPaid && !attemptPaid {
+		return errRaced
+	}
 	if !orderPaid {
 		if order, err = tx.OrderHead(ctx, p.OrderID); err != nil {
 			return err
@@ -279,18 +284,16 @@ func (s *Service) applyPaid(ctx context.Context, tx cashier.Tx, p *cashier.Payme
 				return err
 			}
 		}
-	}
-	to := cashier.PaymentNeedsRefund
-	if orderPaid {
-		to = cashier.PaymentPaid
-	}
-	ok, err := tx.TransitionPayment(ctx, p.ID, []cashier.PaymentStatus{cashier.PaymentPending, cashier.PaymentClosed, cashier.PaymentFailed},
-		cashier.PaymentChange{Status: to, At: now, ChannelTradeNo: n.ChannelTradeNo, PaidAt: paidAt})
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errRaced
+		if !orderPaid {
+			change.Status = cashier.PaymentNeedsRefund
+		}
+		ok, err := tx.TransitionPayment(ctx, p.ID, []cashier.PaymentStatus{cashier.PaymentPending, cashier.PaymentClosed, cashier.PaymentFailed}, change)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errRaced
+		}
 	}
 	data := map[string]any{
 		"order_id": order.ID, "user_id": order.UserID, "payment_id": p.ID, "out_trade_no": p.OutTradeNo,

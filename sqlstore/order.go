@@ -215,16 +215,53 @@ func (t *tx) TransitionOrder(ctx context.Context, id int64, from cashier.OrderSt
 	return ok, nil
 }
 
-func (t *tx) PayPendingOrder(ctx context.Context, id int64, at time.Time, paidAmount int64) (*cashier.Order, error) {
-	o, err := scanOrder(t.queryRow(ctx, `UPDATE orders SET status = 'paid', paid_at = ?, paid_amount = ?, updated_at = ?
-		WHERE id = ? AND status = 'pending' RETURNING `+orderColumns, dbTime(at), paidAmount, dbTime(at), id))
-	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("pay order %d: %w", id, err)
+func (t *tx) PayPendingOrder(ctx context.Context, orderID int64, at time.Time, paidAmount int64,
+	paymentID int64, ch cashier.PaymentChange) (*cashier.Order, bool, error) {
+	if ch.Status != cashier.PaymentPaid {
+		return nil, false, fmt.Errorf("pay order %d: the attempt must become paid, not %s", orderID, ch.Status)
 	}
-	return &o, nil
+	if t.pg == nil {
+		o, err := scanOrder(t.queryRow(ctx, `UPDATE orders SET status = 'paid', paid_at = ?, paid_amount = ?, updated_at = ?
+			WHERE id = ? AND status = 'pending' RETURNING `+orderColumns, dbTime(at), paidAmount, dbTime(at), orderID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, false, nil
+		} else if err != nil {
+			return nil, false, fmt.Errorf("pay order %d: %w", orderID, err)
+		}
+		paid, err := t.TransitionPayment(ctx, paymentID, attemptPayableFrom, ch)
+		return &o, paid, err
+	}
+	// One statement: the attempt changes only with the order.
+	var paid bool
+	o, err := scanOrder(withExtra{t.queryRow(ctx, `WITH o AS (
+			UPDATE orders SET status = 'paid', paid_at = ?, paid_amount = ?, updated_at = ?
+			WHERE id = ? AND status = 'pending' RETURNING `+orderColumns+`),
+		y AS (
+			UPDATE payments SET status = 'paid', updated_at = ?,
+				channel_trade_no = CASE WHEN ? = '' THEN channel_trade_no ELSE ? END, paid_at = COALESCE(?, paid_at)
+			WHERE id = ? AND status IN ('pending', 'closed', 'failed') AND EXISTS (SELECT 1 FROM o)
+			RETURNING id)
+		SELECT `+orderColumns+`, EXISTS (SELECT 1 FROM y) FROM o`,
+		dbTime(at), paidAmount, dbTime(at), orderID,
+		dbTime(ch.At), ch.ChannelTradeNo, ch.ChannelTradeNo, dbTime(ch.PaidAt), paymentID), &paid})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, fmt.Errorf("pay order %d: %w", orderID, err)
+	}
+	return &o, paid, nil
 }
+
+// attemptPayableFrom are the states money moves an attempt out of.
+var attemptPayableFrom = []cashier.PaymentStatus{cashier.PaymentPending, cashier.PaymentClosed, cashier.PaymentFailed}
+
+// withExtra scans a row of the usual columns followed by one more.
+type withExtra struct {
+	r     row
+	extra any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.r.Scan(append(dest, w.extra)...) }
 
 func (t *tx) ClaimCostOrder(ctx context.Context, costID, byOrderID int64) (bool, error) {
 	// Only a paid order with nothing refunded gives credit: one refunded

@@ -362,45 +362,91 @@ func wantNotFound(t *testing.T, name string, err error) {
 	}
 }
 
-// PayPendingOrder pays a pending order once and answers nil for any other:
-// already paid, closed, or unknown.
+// PayPendingOrder pays a pending order and its attempt together, once; it
+// changes nothing for an order not pending (paid already, closed, unknown),
+// and reports an attempt that moved on (paid by another delivery) so that
+// the caller rolls back.
 func TestPayPendingOrder(t *testing.T) {
 	storetest.Dialects(t, func(t *testing.T, dsn string) {
 		db := storetest.Open(t, dsn)
 		ctx := context.Background()
-		pending, closed := newOrder("u1"), newOrder("u1")
-		closed.Status = cashier.OrderClosed
-		must(t, db.Update(ctx, func(tx cashier.Tx) error {
-			if err := tx.InsertOrder(ctx, pending); err != nil {
-				return err
-			}
-			return tx.InsertOrder(ctx, closed)
-		}))
-		paidAt := t0.Add(time.Minute)
-		for _, c := range []struct {
-			name string
-			id   int64
-			paid bool
-		}{{"pending", pending.ID, true}, {"paid already", pending.ID, false}, {"closed", closed.ID, false}, {"unknown", 999, false}} {
-			var got *cashier.Order
-			must(t, db.Update(ctx, func(tx cashier.Tx) (err error) {
-				got, err = tx.PayPendingOrder(ctx, c.id, paidAt, 500)
-				return err
+		type fixture struct {
+			o *cashier.Order
+			p *cashier.Payment
+		}
+		write := func(n int, os cashier.OrderStatus, ps cashier.PaymentStatus) fixture {
+			o := newOrder("u1")
+			o.Status = os
+			p := &cashier.Payment{OutTradeNo: fmt.Sprint("ALI-pay-", n), Channel: "alipay", Amount: 500, Status: ps, CreatedAt: t0}
+			must(t, db.Update(ctx, func(tx cashier.Tx) error {
+				if err := tx.InsertOrder(ctx, o); err != nil {
+					return err
+				}
+				p.OrderID = o.ID
+				return tx.InsertPayment(ctx, p)
 			}))
-			if c.paid != (got != nil) {
-				t.Fatalf("%s: got %+v, want paid %v", c.name, got, c.paid)
+			return fixture{o, p}
+		}
+		pending := write(1, cashier.OrderPending, cashier.PaymentPending)
+		closedAttempt := write(2, cashier.OrderPending, cashier.PaymentClosed)
+		closedOrder := write(3, cashier.OrderClosed, cashier.PaymentClosed)
+		attemptPaid := write(4, cashier.OrderPending, cashier.PaymentPaid)
+		paidAt := t0.Add(time.Minute)
+		change := cashier.PaymentChange{Status: cashier.PaymentPaid, At: paidAt, ChannelTradeNo: "2026T1", PaidAt: paidAt}
+		for _, c := range []struct {
+			name                   string
+			f                      fixture
+			orderPaid, attemptPaid bool
+		}{
+			{"pending order and attempt", pending, true, true},
+			{"the same again", pending, false, false},
+			{"an attempt closed before the money came", closedAttempt, true, true},
+			{"a closed order", closedOrder, false, false},
+			{"an attempt another delivery paid", attemptPaid, true, false},
+		} {
+			var got *cashier.Order
+			var paid bool
+			err := db.Update(ctx, func(tx cashier.Tx) (err error) {
+				got, paid, err = tx.PayPendingOrder(ctx, c.f.o.ID, paidAt, 500, c.f.p.ID, change)
+				if err == nil && got != nil && !paid {
+					err = errRolledBack
+				}
+				return err
+			})
+			if err != nil && !errors.Is(err, errRolledBack) {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if c.orderPaid != (got != nil) || paid != c.attemptPaid {
+				t.Fatalf("%s: order %+v, attempt paid %v; want order paid %v, attempt paid %v", c.name, got, paid, c.orderPaid, c.attemptPaid)
 			}
 			if got != nil && (got.Status != cashier.OrderPaid || got.PaidAmount != 500 || !got.PaidAt.Equal(paidAt) || got.UserID != "u1") {
 				t.Errorf("%s: %+v", c.name, got)
 			}
 		}
-		var o *cashier.Order
-		must(t, db.View(ctx, func(tx cashier.Tx) (err error) { o, err = tx.OrderHead(ctx, closed.ID); return err }))
-		if o.Status != cashier.OrderClosed || o.PaidAmount != 0 {
-			t.Errorf("the closed order changed: %+v", o)
+		for _, c := range []struct {
+			name    string
+			f       fixture
+			order   cashier.OrderStatus
+			attempt cashier.PaymentStatus
+		}{
+			{"pending", pending, cashier.OrderPaid, cashier.PaymentPaid},
+			{"closed attempt", closedAttempt, cashier.OrderPaid, cashier.PaymentPaid},
+			{"closed order", closedOrder, cashier.OrderClosed, cashier.PaymentClosed},
+			{"rolled back", attemptPaid, cashier.OrderPending, cashier.PaymentPaid},
+		} {
+			var o *cashier.Order
+			must(t, db.View(ctx, func(tx cashier.Tx) (err error) { o, err = tx.Order(ctx, c.f.o.ID); return err }))
+			if o.Status != c.order || o.Payments[0].Status != c.attempt {
+				t.Errorf("%s: order %s, attempt %s; want %s and %s", c.name, o.Status, o.Payments[0].Status, c.order, c.attempt)
+			}
+			if c.attempt == cashier.PaymentPaid && c.f.p.Status != cashier.PaymentPaid && (o.Payments[0].ChannelTradeNo != "2026T1" || !o.Payments[0].PaidAt.Equal(paidAt)) {
+				t.Errorf("%s: attempt %+v", c.name, o.Payments[0])
+			}
 		}
 	})
 }
+
+var errRolledBack = errors.New("rolled back")
 
 // PlacePackageOrder writes the order, its line and its attempt as
 // InsertOrder and InsertPayment would, or nothing at all when the package
