@@ -1,9 +1,10 @@
 // Package jobs runs cashier's background work on River: closing orders when
 // they expire, asking channels about payments whose notification never came,
-// refunds, and webhook deliveries. Jobs are inserted in the transaction of the
-// change that causes them, so they exist exactly when that change does; River
-// keeps them across restarts and, on PostgreSQL, runs each once across many
-// cashier instances.
+// refunds, and webhook deliveries. Work exists exactly when the change that
+// causes it does: a refund's job is inserted in the transaction of the
+// refund, and expiries, polls and deliveries are written by the change as
+// rows the sweep turns into jobs (sweep.go). River keeps jobs across
+// restarts and, on PostgreSQL, runs each once across many cashier instances.
 package jobs
 
 import (
