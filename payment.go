@@ -24,6 +24,12 @@ var paymentTransitions = map[PaymentStatus][]PaymentStatus{
 	PaymentNeedsRefund: {PaymentRefunded},
 }
 
+// PaidFrom are the statuses an attempt leaves when its money arrives: a
+// closed or failed attempt may still have been paid at the channel.
+func PaidFrom() []PaymentStatus {
+	return []PaymentStatus{PaymentPending, PaymentClosed, PaymentFailed}
+}
+
 // CanTransitionPayment reports whether an attempt may move from one status to another.
 func CanTransitionPayment(from, to PaymentStatus) bool {
 	for _, s := range paymentTransitions[from] {

@@ -22,7 +22,7 @@ import (
 )
 
 // The request-path benchmarks run clients in parallel over real HTTP on
-// loopback, as the load run does (../shared/perf), and report their rate
+// loopback, as the project's load run does, and report their rate
 // next to the RSA-2048 signing rate of all cores measured in the same run:
 // an Alipay order costs one signature and a notification one verification,
 // so "per_rsa_sign" falls when anything else on the path grows.

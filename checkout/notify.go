@@ -287,7 +287,7 @@ func (s *Service) applyPaid(ctx context.Context, tx cashier.Tx, p *cashier.Payme
 		if !orderPaid {
 			change.Status = cashier.PaymentNeedsRefund
 		}
-		ok, err := tx.TransitionPayment(ctx, p.ID, []cashier.PaymentStatus{cashier.PaymentPending, cashier.PaymentClosed, cashier.PaymentFailed}, change)
+		ok, err := tx.TransitionPayment(ctx, p.ID, cashier.PaidFrom(), change)
 		if err != nil {
 			return err
 		}

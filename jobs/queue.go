@@ -154,6 +154,11 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Queue, error) {
 	}
 	if cfg.Now != nil {
 		rc.Test.Time = clock(cfg.Now)
+		// River's cleaner measures how long finished jobs are kept by the
+		// wall clock, while they were finished by cfg.Now: a clock set in
+		// the past would have them deleted at once.
+		keep := 100 * 365 * 24 * time.Hour
+		rc.CompletedJobRetentionPeriod, rc.CancelledJobRetentionPeriod, rc.DiscardedJobRetentionPeriod = keep, keep, keep
 	}
 	var err error
 	if pool := db.Pool(); pool != nil {
@@ -206,17 +211,26 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return q.client.Stop(ctx)
 }
 
+// driverTx is the driver's transaction under tx, which River's inserts
+// join; nil outside a store transaction.
+func driverTx(tx cashier.Tx) any {
+	if dt, ok := tx.(interface{ DriverTx() any }); ok {
+		return dt.DriverTx()
+	}
+	return nil
+}
+
 // insert adds a job to the transaction of tx.
 func (q *Queue) insert(ctx context.Context, tx cashier.Tx, args river.JobArgs, at time.Time) error {
-	dt, ok := tx.(interface{ DriverTx() any })
-	if !ok || dt.DriverTx() == nil {
+	dtx := driverTx(tx)
+	if dtx == nil {
 		return fmt.Errorf("jobs: %s must be scheduled inside a store transaction", args.Kind())
 	}
 	var opts *river.InsertOpts
 	if !at.IsZero() {
 		opts = &river.InsertOpts{ScheduledAt: at}
 	}
-	if err := q.client.insertTx(ctx, dt.DriverTx(), args, opts); err != nil {
+	if err := q.client.insertTx(ctx, dtx, args, opts); err != nil {
 		return fmt.Errorf("schedule %s: %w", args.Kind(), err)
 	}
 	return nil

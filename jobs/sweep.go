@@ -100,11 +100,11 @@ func (q *Queue) Sweep(ctx context.Context) (int, error) {
 
 // insertMany adds jobs to the transaction of tx, in one statement.
 func (q *Queue) insertMany(ctx context.Context, tx cashier.Tx, params []river.InsertManyParams) error {
-	dt, ok := tx.(interface{ DriverTx() any })
-	if !ok || dt.DriverTx() == nil {
+	dtx := driverTx(tx)
+	if dtx == nil {
 		return fmt.Errorf("jobs: jobs must be scheduled inside a store transaction")
 	}
-	if err := q.client.insertManyTx(ctx, dt.DriverTx(), params); err != nil {
+	if err := q.client.insertManyTx(ctx, dtx, params); err != nil {
 		return fmt.Errorf("schedule %d jobs: %w", len(params), err)
 	}
 	return nil

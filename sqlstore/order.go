@@ -228,10 +228,11 @@ func (t *tx) PayPendingOrder(ctx context.Context, orderID int64, at time.Time, p
 		} else if err != nil {
 			return nil, false, fmt.Errorf("pay order %d: %w", orderID, err)
 		}
-		paid, err := t.TransitionPayment(ctx, paymentID, attemptPayableFrom, ch)
+		paid, err := t.TransitionPayment(ctx, paymentID, cashier.PaidFrom(), ch)
 		return &o, paid, err
 	}
-	// One statement: the attempt changes only with the order.
+	// One statement: the attempt changes only with the order, and only out of
+	// cashier.PaidFrom's statuses.
 	var paid bool
 	o, err := scanOrder(withExtra{t.queryRow(ctx, `WITH o AS (
 			UPDATE orders SET status = 'paid', paid_at = ?, paid_amount = ?, updated_at = ?
@@ -251,9 +252,6 @@ func (t *tx) PayPendingOrder(ctx context.Context, orderID int64, at time.Time, p
 	}
 	return &o, paid, nil
 }
-
-// attemptPayableFrom are the states money moves an attempt out of.
-var attemptPayableFrom = []cashier.PaymentStatus{cashier.PaymentPending, cashier.PaymentClosed, cashier.PaymentFailed}
 
 // withExtra scans a row of the usual columns followed by one more.
 type withExtra struct {

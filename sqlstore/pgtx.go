@@ -76,12 +76,12 @@ func (t *pgTx) query(ctx context.Context, query string, args ...any) (rows, erro
 		}
 		t.begun = true
 	}
-	return t.conn.Query(ctx, query, args...)
+	return pgxConn{t.conn}.query(ctx, query, args...)
 }
 
 func (t *pgTx) queryRow(ctx context.Context, query string, args ...any) row {
 	if t.begun {
-		return t.conn.QueryRow(ctx, query, args...)
+		return pgxConn{t.conn}.queryRow(ctx, query, args...)
 	}
 	return firstRow{t: t, ctx: ctx, query: query, args: args}
 }
